@@ -1,0 +1,321 @@
+"""Find get_or_create-family calls with libcst and describe them as plain records.
+
+One parse, one traversal. Positions come from the ``ast`` tree flake8 already parsed (libcst's
+PositionProvider would walk the whole module again). No Django here.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+from .schema import UNKNOWN
+
+METHODS = frozenset({"get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create"})
+# The cheapest test that a source can hold a call (every method name contains it).
+GATE = "_or_create"
+
+
+@dataclass(frozen=True)
+class Value:
+    """An argument: source text, value when a literal, keys when a dict literal."""
+
+    code: str
+    literal: Any = UNKNOWN
+    items: tuple[tuple[str, Value], ...] | None = None  # dict literal / dict(...) with str keys
+    items_complete: bool = True  # False when the dict also has ** parts or computed keys
+
+    @property
+    def is_literal(self) -> bool:
+        return self.literal is not UNKNOWN
+
+
+@dataclass(frozen=True)
+class CallArgs:
+    kwargs: tuple[tuple[str, Value], ...] = ()
+    positional: tuple[Value, ...] = ()
+    star_args: tuple[Value, ...] = ()  # *expr
+    star_kwargs: tuple[Value, ...] = ()  # **expr that is not a literal dict
+
+    def get(self, key: str) -> Value | None:
+        for k, v in self.kwargs:
+            if k == key:
+                return v
+        return None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One link of a receiver chain: ``Name``, ``.attr``, ``(...)`` or ``[...]``/other."""
+
+    kind: str  # "name", "attr", "call", "index", "expr"
+    name: str = ""
+    args: CallArgs | None = None
+
+
+@dataclass(frozen=True)
+class Frame:
+    """An enclosing class or function of a call."""
+
+    kind: str  # "class" or "function"
+    name: str
+    bases: tuple[str, ...] = ()  # class bases / function decorators, as source text
+
+
+@dataclass(frozen=True)
+class CallSite:
+    method: str
+    line: int
+    col: int
+    receiver: tuple[Step, ...]
+    receiver_code: str
+    args: CallArgs
+    scope: tuple[Frame, ...] = ()
+
+    @property
+    def awaited_style(self) -> bool:
+        return self.method.startswith("a")
+
+
+@dataclass(frozen=True)
+class ImportBinding:
+    """``import module`` / ``from [.]module import attr``; level counts the leading dots."""
+
+    module: str
+    attr: str | None = None
+    level: int = 0
+
+
+@dataclass(frozen=True)
+class ModuleFacts:
+    imports: dict[str, ImportBinding] = field(default_factory=dict)
+    classes: frozenset[str] = frozenset()  # qualnames of classes defined in the module
+
+
+def could_contain_call(source: str) -> bool:
+    return GATE in source
+
+
+def positions_from_ast(tree: ast.AST) -> list[tuple[int, int]]:
+    """(line, col) of every candidate call, in the order libcst's traversal meets them."""
+    found = [
+        (node.lineno, node.col_offset, -(node.end_lineno or 0), -(node.end_col_offset or 0))
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in METHODS
+    ]
+    found.sort()  # source order; a call and its receiver call share a start: the outer one first
+    return [(line, col) for line, col, _, _ in found]
+
+
+def find_calls(
+    source: str, positions: Sequence[tuple[int, int]] | None = None
+) -> tuple[ModuleFacts, list[CallSite]]:
+    """Parse ``source`` once and return its import table and candidate calls.
+
+    Raises ``libcst.ParserSyntaxError`` for code libcst cannot parse.
+    """
+    module = cst.parse_module(source)
+    finder = _Finder(module)
+    module.visit(finder)
+    if positions is None or len(positions) != len(finder.calls):
+        positions = _positions_from_libcst(module, finder.call_nodes)
+    calls = [
+        CallSite(method, line, col, receiver, code, args, scope)
+        for (method, receiver, code, args, scope), (line, col) in zip(
+            finder.calls, positions, strict=True
+        )
+    ]
+    facts = ModuleFacts(imports=finder.imports, classes=frozenset(finder.classes))
+    return facts, calls
+
+
+def _positions_from_libcst(module: cst.Module, nodes: list[cst.Call]) -> list[tuple[int, int]]:
+    # Fallback only (standalone use without an ast tree, or an ast/libcst disagreement).
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    return [(positions[n].start.line, positions[n].start.column) for n in nodes]
+
+
+class _Finder(cst.CSTVisitor):
+    def __init__(self, module: cst.Module) -> None:
+        super().__init__()
+        self.module = module
+        self.calls: list[tuple[str, tuple[Step, ...], str, CallArgs, tuple[Frame, ...]]] = []
+        self.call_nodes: list[cst.Call] = []
+        self.imports: dict[str, ImportBinding] = {}
+        self.classes: list[str] = []
+        self.scope: list[Frame] = []
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    # -- imports and scopes --------------------------------------------------------------------
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            dotted = _dotted(alias.name)
+            if dotted is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.imports[alias.asname.name.value] = ImportBinding(dotted)
+            else:
+                top = dotted.split(".")[0]
+                self.imports[top] = ImportBinding(top)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            return
+        module = _dotted(node.module) if node.module is not None else ""
+        if module is None:
+            return
+        level = len(node.relative)
+        for alias in node.names:
+            if not isinstance(alias.name, cst.Name):
+                continue
+            bound = alias.name.value
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                bound = alias.asname.name.value
+            self.imports[bound] = ImportBinding(module, alias.name.value, level)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        bases = tuple(self.code(arg.value) for arg in node.bases)
+        self.scope.append(Frame("class", node.name.value, bases))
+        if all(frame.kind == "class" for frame in self.scope):
+            self.classes.append(".".join(frame.name for frame in self.scope))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.scope.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        decorators = tuple(self.code(d.decorator) for d in node.decorators)
+        self.scope.append(Frame("function", node.name.value, decorators))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.scope.pop()
+
+    # -- calls ---------------------------------------------------------------------------------
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value in METHODS):
+            return
+        receiver = tuple(self.steps(func.value))
+        self.call_nodes.append(node)
+        self.calls.append(
+            (
+                func.attr.value,
+                receiver,
+                self.code(func.value),
+                self.call_args(node.args),
+                tuple(self.scope),
+            )
+        )
+
+    def steps(self, node: cst.BaseExpression) -> Iterable[Step]:
+        if isinstance(node, cst.Name):
+            yield Step("name", node.value)
+        elif isinstance(node, cst.Attribute):
+            yield from self.steps(node.value)
+            yield Step("attr", node.attr.value)
+        elif isinstance(node, cst.Call):
+            yield from self.steps(node.func)
+            yield Step("call", args=self.call_args(node.args))
+        elif isinstance(node, cst.Subscript):
+            yield from self.steps(node.value)
+            yield Step("index", self.code(node).removeprefix(self.code(node.value)))
+        else:
+            yield Step("expr", self.code(node))
+
+    def call_args(self, args: Sequence[cst.Arg]) -> CallArgs:
+        kwargs: list[tuple[str, Value]] = []
+        positional: list[Value] = []
+        star_args: list[Value] = []
+        star_kwargs: list[Value] = []
+        for arg in args:
+            if arg.star == "**":
+                value = self.value(arg.value)
+                if value.items is not None and value.items_complete:
+                    kwargs.extend(value.items)  # **{"name": x} is the same as name=x
+                else:
+                    star_kwargs.append(value)
+            elif arg.star == "*":
+                star_args.append(self.value(arg.value))
+            elif arg.keyword is not None:
+                kwargs.append((arg.keyword.value, self.value(arg.value)))
+            else:
+                positional.append(self.value(arg.value))
+        return CallArgs(tuple(kwargs), tuple(positional), tuple(star_args), tuple(star_kwargs))
+
+    def value(self, node: cst.BaseExpression) -> Value:
+        code = self.code(node)
+        items, complete = self.dict_items(node)
+        return Value(code, _literal(node, code), items, complete)
+
+    def dict_items(
+        self, node: cst.BaseExpression
+    ) -> tuple[tuple[tuple[str, Value], ...] | None, bool]:
+        """Keys of ``{"k": v}`` / ``dict(k=v)``; complete is False if some keys are not literal."""
+        entries: list[tuple[str, Value]] = []
+        complete = True
+        if isinstance(node, cst.Dict):
+            for element in node.elements:
+                key = None
+                if isinstance(element, cst.DictElement) and isinstance(
+                    element.key, cst.SimpleString
+                ):
+                    key = element.key.evaluated_value
+                if isinstance(key, str):
+                    entries.append((key, self.value(element.value)))
+                else:
+                    complete = False
+            return tuple(entries), complete
+        if (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Name)
+            and node.func.value == "dict"
+        ):
+            parsed = self.call_args(node.args)
+            complete = not (parsed.positional or parsed.star_args or parsed.star_kwargs)
+            return parsed.kwargs, complete
+        return None, True
+
+
+def _dotted(node: cst.BaseExpression | None) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr.value}" if base else None
+    return None
+
+
+_LITERAL_NODES = (
+    cst.Integer,
+    cst.Float,
+    cst.SimpleString,
+    cst.ConcatenatedString,
+    cst.UnaryOperation,
+    cst.Tuple,
+    cst.List,
+    cst.Set,
+)
+
+
+def _literal(node: cst.BaseExpression, code: str) -> Any:
+    if isinstance(node, cst.Name):
+        return {"None": None, "True": True, "False": False}.get(node.value, UNKNOWN)
+    if not isinstance(node, _LITERAL_NODES):
+        return UNKNOWN
+    try:
+        value = ast.literal_eval(code.strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return UNKNOWN
+    if isinstance(value, (list, set)):
+        value = tuple(value)
+    return value

@@ -1,0 +1,493 @@
+"""Load the project's Django models and reduce ``_meta`` to a Schema.
+
+The only module that imports Django. ``load_schema`` runs ``django.setup()`` once per process and
+turns every failure into a ``SetupError`` with a one-paragraph explanation and a hint.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+from .schema import (
+    UNKNOWN,
+    BackendFacts,
+    Condition,
+    FieldFacts,
+    ManagerFacts,
+    ModelFacts,
+    RelationFacts,
+    Schema,
+    UniqueSet,
+)
+
+_PRIMITIVES = (bool, int, float, str, type(None))
+
+
+class SetupError(Exception):
+    """Django could not be set up; the message says why and what to do."""
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def setup_django(settings_module: str) -> None:
+    """Import the settings and run django.setup(), with the current directory importable."""
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    try:
+        import django
+    except ImportError as exc:
+        raise SetupError(
+            f"Django is not importable ({_first_line(exc)}). Install flake8-django-goc into the "
+            "virtual environment of the project you lint, next to Django."
+        ) from None
+    os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
+    try:
+        importlib.import_module(settings_module)
+    except BaseException as exc:  # settings may raise anything, even SystemExit
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise SetupError(
+            f"cannot import the Django settings module {settings_module!r}: {_first_line(exc)}. "
+            "Run flake8 from the project root (where manage.py is) or pass the right dotted path "
+            "with --django-settings-module (or `django-settings-module =` in setup.cfg, tox.ini "
+            "or .flake8)."
+        ) from None
+    try:
+        django.setup()
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise SetupError(
+            f"django.setup() failed for settings {settings_module!r}: {_first_line(exc)}. "
+            "The project must import cleanly (as for `python manage.py check`) in the environment "
+            "flake8 runs in: check INSTALLED_APPS, the models modules and the required environment "
+            "variables."
+        ) from None
+
+
+def build_schema(settings_module: str) -> Schema:
+    """Set up Django and read every model's facts."""
+    setup_django(settings_module)
+    import django
+    from django.apps import apps
+
+    try:
+        model_classes = apps.get_models(include_auto_created=True)
+        backends: dict[str, BackendFacts] = {}
+        models = {
+            m._meta.label: _model_facts(m, backends) for m in model_classes if not m._meta.abstract
+        }
+        by_path, module_files = _import_paths(model_classes)
+    except SetupError:
+        raise
+    except Exception as exc:
+        raise SetupError(
+            f"reading the models of {settings_module!r} failed: {_first_line(exc)}. "
+            "Please report this to flake8-django-goc with the model definition."
+        ) from None
+    return Schema(
+        models=models,
+        by_path=by_path,
+        module_files=module_files,
+        django_version=django.get_version(),
+        settings_module=settings_module,
+    )
+
+
+# ---------------------------------------------------------------------------------------- models
+
+
+def _label(model: Any) -> str:
+    return str(model._meta.label)
+
+
+def _parents(opts: Any) -> tuple[Any, ...]:
+    # Django 5.1 added all_parents; get_parent_list() is deprecated since.
+    parents = getattr(opts, "all_parents", None)
+    return tuple(parents) if parents is not None else tuple(opts.get_parent_list())
+
+
+def _model_facts(model: Any, backends: dict[str, BackendFacts]) -> ModelFacts:
+    opts = model._meta
+    concrete = opts.concrete_model
+    copts = concrete._meta
+    fields = {f.name: _field_facts(f) for f in copts.concrete_fields}
+    pk_names = _pk_names(copts)
+    unique_sets: list[UniqueSet] = []
+    backend = _backend_for(concrete, backends)
+    for owner in (concrete, *_parents(copts)):
+        origin = None if owner is concrete else _label(owner)
+        unique_sets.extend(_unique_sets(owner, origin, backend))
+    module = sys.modules.get(model.__module__)
+    file = getattr(module, "__file__", None)
+    return ModelFacts(
+        label=_label(model),
+        object_name=opts.object_name,
+        module=model.__module__,
+        qualname=model.__qualname__,
+        fields=fields,
+        unique_sets=tuple(unique_sets),
+        pk=pk_names,
+        concrete_label=_label(concrete) if opts.proxy else None,
+        managed=bool(copts.managed),
+        managers=tuple(_manager_facts(m) for m in opts.managers),
+        default_manager=opts.default_manager.name if opts.default_manager else "objects",
+        relations=_relations(model),
+        parents=tuple(_label(p) for p in _parents(copts)),
+        backend=backend,
+        file=os.path.realpath(file) if file else None,
+    )
+
+
+def _pk_names(opts: Any) -> tuple[str, ...]:
+    pk = opts.pk
+    composite = getattr(pk, "field_names", None)  # CompositePrimaryKey, Django 5.2+
+    return tuple(composite) if composite else (pk.name,)
+
+
+def _field_facts(f: Any) -> FieldFacts:
+    return FieldFacts(
+        name=f.name,
+        attname=f.attname,
+        null=bool(f.null),
+        primary_key=bool(f.primary_key),
+        unique=bool(f.unique),
+        is_relation=bool(f.is_relation),
+        related_label=_label(f.related_model) if f.is_relation and f.related_model else None,
+        default=_created_default(f),
+    )
+
+
+def _created_default(f: Any) -> Any:
+    """The value Django writes for a field nobody set, if it is a plain literal."""
+    if f.has_default():
+        return f.default if isinstance(f.default, _PRIMITIVES) else UNKNOWN
+    db_default = getattr(f, "db_default", None)  # Django 5.0+
+    if db_default is not None and type(db_default).__name__ != "NOT_PROVIDED":
+        value = getattr(db_default, "value", UNKNOWN)  # Value(x)
+        return value if isinstance(value, _PRIMITIVES) else UNKNOWN
+    if f.primary_key:
+        return UNKNOWN  # generated by the database
+    try:
+        value = f.get_default()
+    except Exception:
+        return UNKNOWN
+    return value if isinstance(value, _PRIMITIVES) else UNKNOWN
+
+
+def _unique_sets(owner: Any, origin: str | None, backend: BackendFacts) -> list[UniqueSet]:
+    """Uniqueness guarantees declared on ``owner``'s own table."""
+    opts = owner._meta
+    sets = [UniqueSet(_pk_names(opts), "primary key", origin=origin)]
+    for f in opts.local_concrete_fields:
+        if f.unique and not f.primary_key:
+            source = "OneToOneField" if f.one_to_one else "unique=True"
+            sets.append(UniqueSet((f.name,), source, origin=origin))
+    if not opts.managed:
+        # Django creates no constraint for unmanaged tables; only the pk is a safe assumption.
+        return sets[:1]
+    for names in opts.unique_together:
+        fields = tuple(opts.get_field(n).name for n in names)
+        sets.append(UniqueSet(fields, "unique_together", origin=origin))
+    from django.db.models import UniqueConstraint
+
+    for constraint in opts.constraints:
+        if isinstance(constraint, UniqueConstraint):
+            sets.append(_constraint_set(opts, constraint, origin, backend))
+    return sets
+
+
+def _constraint_set(opts: Any, c: Any, origin: str | None, backend: BackendFacts) -> UniqueSet:
+    from django.db.models import Deferrable
+
+    expressions = getattr(c, "expressions", ())
+    if expressions:
+        fields, ci_fields = _expression_fields(expressions)
+        fields, ci_fields = _field_names(opts, fields), _field_names(opts, ci_fields)
+        expr_text: str | None = ", ".join(_expression_text(e) for e in expressions)
+    else:
+        fields = tuple(opts.get_field(n).name for n in c.fields)
+        ci_fields, expr_text = (), None
+    condition, readable = (None, True)
+    if c.condition is not None:
+        condition, readable = _condition(c.condition)
+    nulls_distinct = getattr(c, "nulls_distinct", None)
+    deferred = c.deferrable == Deferrable.DEFERRED
+    reasons = []
+    if c.condition is not None and not backend.partial:
+        reasons.append("conditional (partial) unique constraints")
+    if expressions and not backend.functional:
+        reasons.append("functional unique constraints")
+    if c.deferrable is not None and not backend.deferrable:
+        reasons.append("deferrable unique constraints")
+    if nulls_distinct is not None and not backend.nulls_distinct:
+        reasons.append("nulls_distinct on unique constraints")
+    unenforced = None
+    if reasons:
+        # Django's _unique_supported() skips the whole constraint when any part is unsupported.
+        unenforced = f"{backend.vendor} does not create {' or '.join(reasons)}"
+        if backend.note:
+            unenforced += f" ({backend.note})"
+    return UniqueSet(
+        fields,
+        "UniqueConstraint",
+        name=c.name,
+        origin=origin,
+        condition=condition,
+        condition_readable=readable,
+        deferred=deferred,
+        nulls_distinct=nulls_distinct,
+        expressions=expr_text,
+        ci_fields=ci_fields,
+        unenforced_reason=unenforced,
+    )
+
+
+def _expression_fields(expressions: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Fields referenced by functional constraint expressions, and those only under Lower/Upper."""
+    from django.db.models import F
+    from django.db.models.expressions import OrderBy
+    from django.db.models.functions import Lower, Upper
+
+    fields: list[str] = []
+    ci: set[str] = set()
+    plain: set[str] = set()
+
+    def walk(expr: Any, under_case: bool) -> None:
+        if isinstance(expr, F):
+            if expr.name not in fields:
+                fields.append(expr.name)
+            (ci if under_case else plain).add(expr.name)
+            return
+        if isinstance(expr, OrderBy):
+            walk(expr.expression, under_case)
+            return
+        case = isinstance(expr, (Lower, Upper))
+        for source in getattr(expr, "get_source_expressions", list)():
+            walk(source, case)
+
+    for e in expressions:
+        walk(e, False)
+    return tuple(fields), tuple(sorted(ci - plain))
+
+
+def _field_names(opts: Any, names: tuple[str, ...]) -> tuple[str, ...]:
+    """Normalise attnames (``author_id``) in expressions to field names."""
+    out = []
+    for name in names:
+        try:
+            out.append(opts.get_field(name).name)
+        except Exception:
+            out.append(name)
+    return tuple(out)
+
+
+def _expression_text(expr: Any) -> str:
+    text = repr(expr)
+    return text if len(text) < 80 else text[:77] + "..."
+
+
+def _condition(q: Any) -> tuple[Condition, bool]:
+    """Reduce a Q to a Condition; readable is False when it holds something we cannot evaluate."""
+    from django.db.models import Q
+    from django.db.models.expressions import Value
+
+    readable = True
+
+    def convert(node: Any) -> Condition:
+        nonlocal readable
+        children: list[Condition | tuple[str, Any]] = []
+        for child in node.children:
+            if isinstance(child, Q):
+                children.append(convert(child))
+                continue
+            if not (isinstance(child, tuple) and len(child) == 2):
+                readable = False  # an expression used as a filter (Exact(...), RawSQL...)
+                children.append(("<expression>", UNKNOWN))
+                continue
+            key, value = child
+            if isinstance(value, Value):
+                value = value.value
+            if isinstance(value, (list, tuple, set, frozenset)) and all(
+                isinstance(v, _PRIMITIVES) for v in value
+            ):
+                value = tuple(value)
+            elif not isinstance(value, _PRIMITIVES):
+                readable = False
+                value = UNKNOWN
+            children.append((str(key), value))
+        return Condition(node.connector, bool(node.negated), tuple(children))
+
+    converted = convert(q)
+    return Condition(
+        converted.connector, converted.negated, converted.children, _q_text(q)
+    ), readable
+
+
+def _q_text(q: Any) -> str:
+    from django.db.models import Q
+
+    parts = []
+    for child in q.children:
+        if isinstance(child, Q):
+            parts.append(_q_text(child))
+        elif isinstance(child, tuple) and len(child) == 2:
+            parts.append(f"{child[0]}={child[1]!r}")
+        else:
+            parts.append(repr(child))
+    joiner = " | " if q.connector == "OR" else ", "
+    inner = joiner.join(parts)
+    text = f"Q({inner})" if q.connector == "AND" or len(parts) < 2 else f"({inner})"
+    return f"~{text}" if q.negated else text
+
+
+def _manager_facts(manager: Any) -> ManagerFacts:
+    cls = type(manager)
+    qs = getattr(manager, "_queryset_class", None)
+    return ManagerFacts(
+        name=manager.name,
+        class_path=f"{cls.__module__}.{cls.__qualname__}",
+        queryset_path=f"{qs.__module__}.{qs.__qualname__}" if qs else None,
+    )
+
+
+def _relations(model: Any) -> tuple[RelationFacts, ...]:
+    opts = model._meta
+    found: list[RelationFacts] = []
+    for f in opts.get_fields():
+        if f.auto_created and not f.concrete:  # reverse side of a FK / M2M / one-to-one
+            accessor = f.get_accessor_name()
+            if not accessor or f.one_to_one or f.related_model is None:
+                continue
+            if f.one_to_many:
+                found.append(
+                    RelationFacts(accessor, "reverse_fk", _label(f.related_model), (f.field.name,))
+                )
+            elif f.many_to_many:
+                found.append(RelationFacts(accessor, "m2m", _label(f.related_model)))
+        elif f.many_to_many and f.concrete:
+            found.append(RelationFacts(f.name, "m2m", _label(f.related_model)))
+    for f in opts.private_fields:
+        if type(f).__name__ == "GenericRelation" or hasattr(f, "object_id_field_name"):
+            if getattr(f, "related_model", None) is None or not hasattr(
+                f, "content_type_field_name"
+            ):
+                continue
+            adds = (f.content_type_field_name, f.object_id_field_name)
+            found.append(RelationFacts(f.name, "generic", _label(f.related_model), adds))
+    return tuple(found)
+
+
+# -------------------------------------------------------------------------------------- backends
+
+# What each vendor's schema editor creates (Django's _unique_supported()); no server is contacted,
+# so server-version-dependent features take the versions Django currently supports.
+_VENDOR_FEATURES = {
+    "postgresql": {},
+    "sqlite": {"deferrable": False, "nulls_distinct": False},
+    "mysql": {
+        "partial": False,
+        "functional": False,
+        "deferrable": False,
+        "nulls_distinct": False,
+        "note": "MariaDB ignores functional unique constraints; MySQL 8.0.13+ enforces them",
+    },
+    "oracle": {"partial": False, "nulls_distinct": False},
+}
+
+
+def _backend_for(model: Any, cache: dict[str, BackendFacts]) -> BackendFacts:
+    from django.db import router
+
+    try:
+        alias = router.db_for_write(model) or "default"
+    except Exception:
+        alias = "default"
+    if alias not in cache:
+        cache[alias] = backend_facts(alias)
+    return cache[alias]
+
+
+def backend_facts(alias: str) -> BackendFacts:
+    from django.conf import settings
+    from django.db import connections
+
+    engine = str(settings.DATABASES.get(alias, {}).get("ENGINE", ""))
+    try:
+        vendor = str(connections[alias].vendor)  # imports the backend and its driver
+    except Exception:
+        vendor = _vendor_from_engine(engine)
+    features = _VENDOR_FEATURES.get(vendor)
+    if features is None:
+        return BackendFacts(alias=alias, vendor=vendor or engine or "unknown")
+    return BackendFacts(alias=alias, vendor=_VENDOR_NAMES.get(vendor, vendor), **features)
+
+
+_VENDOR_NAMES = {
+    "postgresql": "PostgreSQL",
+    "sqlite": "SQLite",
+    "mysql": "MySQL/MariaDB",
+    "oracle": "Oracle",
+}
+
+
+def _vendor_from_engine(engine: str) -> str:
+    lowered = engine.lower()
+    for needle, vendor in (
+        ("postgis", "postgresql"),
+        ("postgres", "postgresql"),
+        ("psycopg", "postgresql"),
+        ("mysql", "mysql"),
+        ("mariadb", "mysql"),
+        ("sqlite", "sqlite"),
+        ("oracle", "oracle"),
+    ):
+        if needle in lowered:
+            return vendor
+    return "unknown"
+
+
+# ------------------------------------------------------------------------------------ import map
+
+
+def _import_paths(model_classes: list[Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """Dotted paths each model class can be imported under, and each module's file."""
+    labels = {m: _label(m) for m in model_classes}
+    by_path = {f"{m.__module__}.{m.__qualname__}": label for m, label in labels.items()}
+    module_files: dict[str, str] = {}
+    for name, module in list(sys.modules.items()):
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict):
+            continue
+        file = namespace.get("__file__")
+        if isinstance(file, str) and file.endswith(".py"):
+            module_files[name] = os.path.realpath(file)
+        for attr, value in list(namespace.items()):
+            if isinstance(value, type) and value in labels:
+                by_path.setdefault(f"{name}.{attr}", labels[value])
+    return by_path, module_files
+
+
+# ---------------------------------------------------------------------------------- once per run
+
+_loaded: dict[str, Schema] = {}
+
+
+def load_schema(settings_module: str) -> Schema:
+    """The Schema for ``settings_module``; Django is set up at most once per process."""
+    if settings_module not in _loaded:
+        if _loaded:
+            (other,) = _loaded
+            raise SetupError(
+                f"Django is already set up with {other!r} in this process; it cannot also load "
+                f"{settings_module!r}."
+            )
+        _loaded[settings_module] = build_schema(settings_module)
+    return _loaded[settings_module]

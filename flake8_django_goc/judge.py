@@ -1,0 +1,364 @@
+"""Decide whether a resolved call is safe under concurrency. Pure: no Django, no libcst.
+
+Semantics (DESIGN.md §4): get_or_create SELECTs with every lookup key, then INSERTs the plain keys
+(no ``__``) updated by defaults. Only a unique set whose fields are all written with the looked-up
+values turns the losing INSERT into the IntegrityError get_or_create recovers from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .calls import CallArgs, CallSite, Value
+from .resolve import Target
+from .row import Cell, Row, evaluate, evaluate_kwargs
+from .rules import (
+    DGC001,
+    DGC002,
+    DGC003,
+    DGC004,
+    DGC005,
+    DGC006,
+    DGC101,
+    Finding,
+    constraint_suggestion,
+    fields_text,
+)
+from .schema import UNKNOWN, ModelFacts, UniqueSet
+
+CREATE_DEFAULTS_METHODS = frozenset({"update_or_create", "aupdate_or_create"})
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A call's lookup, normalised to the model's field names."""
+
+    plain: dict[str, Value]  # field -> value the created row gets from the lookup
+    filter_only: tuple[str, ...]  # keys the INSERT drops (`name__iexact`) or that name no column
+    create: dict[str, Value]  # literal keys of the dict used on create (defaults/create_defaults)
+    create_arg: str | None  # "defaults" or "create_defaults": the argument used on create
+    create_opaque: bool  # the create dict is not a literal: it may override anything
+    adds: tuple[str, ...]  # written by the receiver (related manager FK)
+    iexact: dict[str, Value]  # field -> value of a `field__iexact` lookup
+
+
+def judge(call: CallSite, target: Target) -> list[Finding]:
+    args = call.args
+    if args.positional or args.star_args:
+        return []  # a positional argument is `defaults`; too unusual to judge
+    if args.star_kwargs:
+        what = ", ".join(f"**{v.code}" for v in args.star_kwargs)
+        return [
+            Finding(
+                DGC101,
+                f"{_call_text(call, target)} builds its lookup from {what}; the keys are not known "
+                "statically, so the call is not judged.",
+            )
+        ]
+    lookup = _lookup(call, target)
+    if not lookup.plain and not lookup.filter_only and not lookup.adds:
+        return []  # get_or_create() with no lookup at all
+    row = _created_row(lookup, target.model)
+    findings = _coverage(call, target, lookup, row)
+    findings += _overrides(call, target, lookup)
+    findings += _chain_filters(call, target, row)
+    return findings
+
+
+# ----------------------------------------------------------------------------------- the lookup
+
+
+def _lookup(call: CallSite, target: Target) -> Lookup:
+    model = target.model
+    plain: dict[str, Value] = {}
+    filter_only: list[str] = []
+    iexact: dict[str, Value] = {}
+    for key, value in call.args.kwargs:
+        if key in ("defaults", "create_defaults"):
+            continue
+        if "__" in key:
+            filter_only.append(key)
+            field, _, rest = key.partition("__")
+            names = model.field_for_key(field)
+            if rest == "iexact" and names and len(names) == 1:
+                iexact[names[0]] = value
+            continue
+        names = model.field_for_key(key)
+        if names is None:
+            filter_only.append(key)  # a reverse relation or a typo: not a column of the row
+        elif len(names) == 1:
+            plain[names[0]] = value
+        else:  # composite pk=(a, b)
+            parts = value.literal if isinstance(value.literal, tuple) else None
+            for i, name in enumerate(names):
+                literal = parts[i] if parts and len(parts) == len(names) else UNKNOWN
+                plain[name] = Value(f"{value.code}[{i}]", literal)
+    create_arg = "defaults"
+    if call.method in CREATE_DEFAULTS_METHODS and call.args.get("create_defaults") is not None:
+        create_arg = "create_defaults"
+    create_value = call.args.get(create_arg)
+    create: dict[str, Value] = {}
+    opaque = False
+    if create_value is not None and create_value.literal is not None:
+        if create_value.items is None:
+            opaque = True
+        else:
+            opaque = not create_value.items_complete
+            for key, value in create_value.items:
+                names = model.field_for_key(key)
+                if names and len(names) == 1:
+                    create[names[0]] = value
+    return Lookup(
+        plain,
+        tuple(filter_only),
+        create,
+        create_arg if create_value is not None else None,
+        opaque,
+        target.adds,
+        iexact,
+    )
+
+
+def _created_row(lookup: Lookup, model: ModelFacts) -> Row:
+    cells = {name: Cell(v.literal, v.code) for name, v in lookup.plain.items()}
+    cells.update({name: Cell(not_null=True) for name in lookup.adds})
+    cells.update({name: Cell(v.literal, v.code) for name, v in lookup.create.items()})
+    if lookup.create_opaque:
+        # A non-literal defaults dict may override anything, looked-up keys included.
+        cells = {name: Cell() for name in cells}
+    return Row(model, cells, opaque_defaults=lookup.create_opaque)
+
+
+# ------------------------------------------------------------------------------------- coverage
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    unique_set: UniqueSet
+    code: str | None  # None: protects the call; else the defect's code
+    detail: str = ""
+
+
+_PREFERENCE = {None: 0, DGC003: 1, DGC002: 2, DGC004: 3}
+
+
+def _coverage(call: CallSite, target: Target, lookup: Lookup, row: Row) -> list[Finding]:
+    model = target.model
+    pinned = set(lookup.plain) | set(lookup.adds)
+    candidates: list[_Candidate] = []
+    unenforced: list[UniqueSet] = []
+    for unique_set in model.unique_sets:
+        if not _covers(unique_set, pinned, lookup):
+            continue
+        if unique_set.unenforced_reason:
+            unenforced.append(unique_set)
+            continue
+        candidates.append(_classify(unique_set, lookup, row, model))
+    if candidates:
+        best = min(candidates, key=lambda c: _PREFERENCE[c.code])
+        if best.code is None:
+            return []
+        return [Finding(best.code, _defect_message(call, target, lookup, best))]
+    return [Finding(DGC001, _uncovered_message(call, target, lookup, unenforced))]
+
+
+def _covers(unique_set: UniqueSet, pinned: set[str], lookup: Lookup) -> bool:
+    for field in unique_set.fields:
+        if field in pinned:
+            continue
+        # `name__iexact=x` with defaults={"name": x} under Lower("name"): both racing INSERTs write
+        # the same value, the constraint compares lower-cased values, and the retry finds it.
+        if field in unique_set.ci_fields and field in lookup.iexact and field in lookup.create:
+            looked, written = lookup.iexact[field], lookup.create[field]
+            if written.code == looked.code or (
+                isinstance(written.literal, str)
+                and isinstance(looked.literal, str)
+                and written.literal.lower() == looked.literal.lower()
+            ):
+                continue
+        return False
+    return True
+
+
+def _classify(unique_set: UniqueSet, lookup: Lookup, row: Row, model: ModelFacts) -> _Candidate:
+    nullable_none = [
+        f
+        for f in unique_set.fields
+        if f in lookup.plain
+        and model.fields.get(f) is not None
+        and model.fields[f].null
+        and (
+            lookup.plain[f].literal is None
+            or (model.backend.vendor == "Oracle" and lookup.plain[f].literal == "")
+        )
+    ]
+    if nullable_none and unique_set.nulls_distinct is not False:
+        return _Candidate(unique_set, DGC004, ", ".join(nullable_none))
+    if unique_set.condition is not None:
+        truth = evaluate(unique_set.condition, row) if unique_set.condition_readable else None
+        if truth is not True:
+            return _Candidate(unique_set, DGC002, "false" if truth is False else "unknown")
+    if unique_set.deferred:
+        return _Candidate(unique_set, DGC003)
+    return _Candidate(unique_set, None)
+
+
+# ------------------------------------------------------------------------------ DGC005 / DGC006
+
+
+def _overrides(call: CallSite, target: Target, lookup: Lookup) -> list[Finding]:
+    repeated = []
+    for field, written in lookup.create.items():
+        looked = lookup.plain.get(field)
+        if looked is None:
+            continue
+        same = written.code == looked.code or (
+            written.is_literal and looked.is_literal and written.literal == looked.literal
+        )
+        if not same:
+            repeated.append(field)
+    if not repeated:
+        return []
+    names = ", ".join(repeated)
+    hint = (
+        "; for update_or_create() put create-only values in create_defaults"
+        if call.method in CREATE_DEFAULTS_METHODS and lookup.create_arg == "defaults"
+        else ""
+    )
+    return [
+        Finding(
+            DGC005,
+            f"{_call_text(call, target)} looks up {names} but {lookup.create_arg} also sets it: "
+            f"the created row gets the {lookup.create_arg} value, so it does not match this lookup "
+            "(the next call creates another row, or the retry after an IntegrityError raises). "
+            f"Remove {names} from {lookup.create_arg}{hint}.",
+        )
+    ]
+
+
+def _chain_filters(call: CallSite, target: Target, row: Row) -> list[Finding]:
+    shown: list[str] = []
+    for chain_filter in target.filters:
+        args = chain_filter.args
+        truth = None
+        if not (args.positional or args.star_args or args.star_kwargs):
+            pairs = [(k, v.literal) for k, v in args.kwargs]
+            codes = {k: v.code for k, v in args.kwargs}
+            truth = evaluate_kwargs(pairs, row, codes)
+            if chain_filter.method == "exclude" and truth is not None:
+                truth = not truth
+        if truth is not True:
+            shown.append(f".{chain_filter.method}({_args_text(args)})")
+    if not shown:
+        return []
+    return [
+        Finding(
+            DGC006,
+            f"{''.join(shown)} before {call.method}() narrows the lookup but is not written to "
+            "the created row, which is not shown to match it: the next call will not find the row "
+            "(or the retry after an IntegrityError raises). Move those conditions into the "
+            f"{call.method}() keyword arguments.",
+        )
+    ]
+
+
+# ------------------------------------------------------------------------------------- messages
+
+
+def _call_text(call: CallSite, target: Target) -> str:
+    receiver = call.receiver_code
+    if len(receiver) > 40 or "\n" in receiver:
+        receiver = target.display + ("..." if target.filters else "")
+    return f"{receiver}.{call.method}()"
+
+
+def _args_text(args: CallArgs) -> str:
+    parts = [v.code for v in args.positional] + [f"{k}={v.code}" for k, v in args.kwargs]
+    text = ", ".join(parts)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _looked_up(lookup: Lookup) -> tuple[str, ...]:
+    return (*lookup.adds, *lookup.plain, *lookup.filter_only)
+
+
+def _unique_fields(model: ModelFacts) -> list[str]:
+    """Single fields the user could look up by instead."""
+    return [
+        s.fields[0]
+        for s in model.unique_sets
+        if len(s.fields) == 1
+        and s.condition is None
+        and not s.deferred
+        and not s.functional
+        and not s.unenforced_reason
+        and s.fields[0] in model.fields
+    ]
+
+
+def _uncovered_message(
+    call: CallSite, target: Target, lookup: Lookup, unenforced: list[UniqueSet]
+) -> str:
+    model = target.model
+    label = model.concrete_label or model.label
+    written = tuple(f for f in (*lookup.adds, *lookup.plain) if f)
+    parts = [
+        f"{_call_text(call, target)} looks up {fields_text(_looked_up(lookup))} but no unique "
+        f"constraint on {label} covers them: concurrent calls can insert duplicate rows."
+    ]
+    if lookup.filter_only:
+        parts.append(
+            f"{', '.join(lookup.filter_only)} only filter the SELECT; get_or_create() does not "
+            "write them to the created row."
+        )
+    for unique_set in unenforced:
+        parts.append(f"{unique_set.describe()} would, but {unique_set.unenforced_reason}.")
+    if not model.managed:
+        parts.append(
+            f"{label} is unmanaged (managed = False): Django creates no constraint for it."
+        )
+    fixes = []
+    if written and model.managed:
+        fixes.append(f"add {constraint_suggestion(label, written)}")
+    unique = [f for f in _unique_fields(model) if f not in written]
+    if unique:
+        fixes.append(f"look up by a unique field ({', '.join(unique[:3])})")
+    if fixes:
+        parts.append("Fix: " + " or ".join(fixes) + ".")
+    return " ".join(parts)
+
+
+def _defect_message(call: CallSite, target: Target, lookup: Lookup, best: _Candidate) -> str:
+    s = best.unique_set
+    model = target.model
+    label = model.concrete_label or model.label
+    head = _call_text(call, target)
+    if best.code == DGC004:
+        fields = s.fields
+        return (
+            f"{head} sets nullable {best.detail} to None, and NULLs never collide in "
+            f"{s.describe()}: concurrent calls can insert duplicate rows. Fix: look up a non-null "
+            f"value, or use {constraint_suggestion(label, fields, nulls=True)} "
+            "(Django 5.0+, PostgreSQL 15+)."
+        )
+    if best.code == DGC002:
+        condition = s.condition.text if s.condition is not None else "?"
+        if best.detail == "false":
+            why = "the created row does not satisfy it"
+        elif not s.condition_readable:
+            why = "the condition uses expressions this linter cannot evaluate"
+        else:
+            why = "the created row is not shown to satisfy it"
+        return (
+            f"{head} is covered only by the conditional {s.describe()} with condition "
+            f"{condition}, and {why}: concurrent calls can insert duplicate rows. Fix: put the "
+            "condition's values in the lookup, or add an unconditional "
+            f"{constraint_suggestion(label, s.fields)}."
+        )
+    # DGC003
+    return (
+        f"{head} is covered only by the deferrable {s.describe()} (Deferrable.DEFERRED): inside "
+        "transaction.atomic() or ATOMIC_REQUESTS the IntegrityError is raised at COMMIT, after "
+        "get_or_create() stopped catching it. Fix: make it Deferrable.IMMEDIATE or drop "
+        "deferrable."
+    )

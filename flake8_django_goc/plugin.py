@@ -1,0 +1,98 @@
+"""flake8 glue: options, the decision to run, and one check per file."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from flake8.exceptions import ExecutionError
+from flake8.options.manager import OptionManager
+from flake8.style_guide import Decision, DecisionEngine, Selected
+
+from . import __version__
+from .check import check_source
+from .django_schema import SetupError, load_schema
+from .rules import OPT_IN, RULES, opted_in
+from .schema import Schema
+
+SETTINGS_HELP = (
+    "Dotted path of the Django settings module whose models flake8-django-goc checks "
+    "(default: $DJANGO_SETTINGS_MODULE). Also `django-settings-module =` in the flake8 config."
+)
+
+
+class Plugin:
+    name = "flake8-django-goc"
+    version = __version__
+
+    # Set by parse_options, before flake8 forks its workers; None when DGC is not wanted.
+    schema: ClassVar[Schema | None] = None
+    # Opt-in codes (DGC1xx) the user selected by name; `--select DGC` alone does not enable them.
+    opted_in: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, tree: ast.AST, filename: str, lines: list[str]) -> None:
+        self.tree = tree
+        self.filename = filename
+        self.lines = lines
+
+    @classmethod
+    def add_options(cls, manager: OptionManager) -> None:
+        manager.add_option(
+            "--django-settings-module",
+            default=None,
+            parse_from_config=True,
+            help=SETTINGS_HELP,
+        )
+        manager.extend_default_ignore(list(OPT_IN))
+
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        cls.schema = None
+        chosen = [*(options.select or ()), *(options.extend_select or ())]
+        cls.opted_in = frozenset(opted_in(chosen))
+        engine = DecisionEngine(options)
+        if not any(engine.decision_for(code) is Decision.Selected for code in RULES):
+            return
+        explicit = any(engine.was_selected(code) is Selected.Explicitly for code in RULES)
+        settings = options.django_settings_module or os.environ.get("DJANGO_SETTINGS_MODULE")
+        if not settings:
+            if explicit:
+                raise ExecutionError(
+                    "flake8-django-goc: DGC checks are selected but no Django settings module is "
+                    "configured. Pass --django-settings-module=mysite.settings, set "
+                    "`django-settings-module = mysite.settings` in setup.cfg, tox.ini or .flake8, "
+                    "or export DJANGO_SETTINGS_MODULE."
+                )
+            return  # installed but not configured: stay out of the way of plain flake8 runs
+        try:
+            cls.schema = load_schema(settings)
+        except SetupError as exc:
+            raise ExecutionError(f"flake8-django-goc: {exc}") from None
+
+    def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
+        schema = self.schema
+        if schema is None:
+            return
+        try:
+            reports = check_source("".join(self.lines), self.filename, schema, self.tree)
+        except Exception as exc:  # never crash the user's flake8 run
+            _warn(self.filename, exc)
+            return
+        for report in reports:
+            if report.finding.code.startswith(OPT_IN) and report.finding.code not in self.opted_in:
+                continue
+            yield report.line, report.col, report.finding.text(), type(self)
+
+
+def _warn(filename: str, exc: Exception) -> None:
+    import libcst
+
+    if isinstance(exc, libcst.ParserSyntaxError):
+        why = f"libcst cannot parse it ({str(exc).splitlines()[0]})"
+    else:
+        why = f"internal error {type(exc).__name__}: {exc} (please report it)"
+    sys.stderr.write(f"flake8-django-goc: skipped {filename}: {why}\n")

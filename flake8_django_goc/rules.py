@@ -1,0 +1,76 @@
+"""Rule codes and the one-line messages a user reads."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+DGC001 = "DGC001"
+DGC002 = "DGC002"
+DGC003 = "DGC003"
+DGC004 = "DGC004"
+DGC005 = "DGC005"
+DGC006 = "DGC006"
+DGC007 = "DGC007"
+DGC100 = "DGC100"
+DGC101 = "DGC101"
+
+RULES: dict[str, str] = {
+    DGC001: "lookup not covered by any database-enforced uniqueness",
+    DGC002: "covered only by a conditional unique constraint not shown to hold for the new row",
+    DGC003: "covered only by a deferred unique constraint (error surfaces at COMMIT)",
+    DGC004: "covering unique sets contain a nullable field looked up as None (NULLs never collide)",
+    DGC005: "lookup key repeated in defaults/create_defaults",
+    DGC006: "filter()/exclude() before the call is not applied to the created row",
+    DGC007: "database isolation level above READ COMMITTED",
+    DGC100: "could not tell which model the call works on (opt-in)",
+    DGC101: "lookup built from dynamic **kwargs (opt-in)",
+}
+# Opt-in diagnostics: reported only when selected by a prefix at least this specific.
+OPT_IN = ("DGC1",)
+
+
+def opted_in(chosen: list[str]) -> set[str]:
+    """Opt-in codes named by --select/--extend-select entries like DGC1, DGC10 or DGC101."""
+    return {
+        code
+        for code in RULES
+        if code.startswith(OPT_IN)
+        for entry in chosen
+        if len(entry) >= len(OPT_IN[0]) and code.startswith(entry.strip())
+    }
+
+
+# PostgreSQL truncates identifiers at 63 bytes; keep suggested names under it.
+MAX_NAME = 63
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    message: str
+
+    def text(self) -> str:
+        return f"{self.code} {self.message}"
+
+
+def constraint_name(label: str, fields: tuple[str, ...]) -> str:
+    app, model = label.lower().split(".", 1)
+    name = f"{app}_{model}_{'_'.join(fields)}_uniq"
+    if len(name) <= MAX_NAME:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+    return f"{name[: MAX_NAME - 14]}_{digest}_uniq"
+
+
+def constraint_suggestion(label: str, fields: tuple[str, ...], *, nulls: bool = False) -> str:
+    field_list = ", ".join(f'"{f}"' for f in fields)
+    extra = ", nulls_distinct=False" if nulls else ""
+    return (
+        f"models.UniqueConstraint(fields=[{field_list}]{extra}, "
+        f'name="{constraint_name(label, fields)}")'
+    )
+
+
+def fields_text(fields: tuple[str, ...] | list[str]) -> str:
+    return "(" + ", ".join(fields) + ")"

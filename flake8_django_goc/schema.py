@@ -1,0 +1,189 @@
+"""The Schema: plain, frozen facts about a project's models.
+
+Built once per process from Django's ``_meta`` (see ``django_schema``); resolve and judge only ever
+see these records, so they stay free of Django and unit-testable with hand-built values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+# A value we could not turn into a plain Python literal (a callable default, an F() expression...).
+UNKNOWN: Any = type("Unknown", (), {"__repr__": lambda self: "<unknown>"})()
+
+
+@dataclass(frozen=True)
+class FieldFacts:
+    name: str
+    attname: str
+    null: bool = False
+    primary_key: bool = False
+    unique: bool = False
+    is_relation: bool = False
+    related_label: str | None = None
+    # What a created row gets when neither lookup nor defaults set it (UNKNOWN if callable).
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A ``Q`` tree reduced to plain data: leaves are ``(lookup, value)``; value may be UNKNOWN."""
+
+    connector: str = "AND"
+    negated: bool = False
+    children: tuple[Condition | tuple[str, Any], ...] = ()
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class UniqueSet:
+    """One database uniqueness guarantee, in the field names of the model it is reported on."""
+
+    fields: tuple[str, ...]
+    source: (
+        str  # "primary key", "unique=True", "OneToOneField", "unique_together", "UniqueConstraint"
+    )
+    name: str | None = None  # constraint name, when it has one
+    origin: str | None = None  # label of the model that declares it (MTI parent), if not the model
+    condition: Condition | None = None
+    # Whether the condition could be read at all (a Q with F()/custom lookups cannot).
+    condition_readable: bool = True
+    deferred: bool = False  # Deferrable.DEFERRED
+    nulls_distinct: bool | None = None  # None: backend default (distinct)
+    # Functional constraints: fields the expressions reference; ci_fields are those under
+    # Lower()/Upper() only, which a `field__iexact` lookup written through defaults can pin.
+    expressions: str | None = None
+    ci_fields: tuple[str, ...] = ()
+    # Backend support: None when enforced, else why the database does not create it.
+    unenforced_reason: str | None = None
+
+    @property
+    def functional(self) -> bool:
+        return self.expressions is not None
+
+    def describe(self) -> str:
+        if self.source == "UniqueConstraint":
+            what = f"UniqueConstraint {self.name!r}" if self.name else "a UniqueConstraint"
+        elif self.source == "unique_together":
+            what = f"unique_together {self.fields}"
+        else:
+            what = f"{self.source} on {', '.join(self.fields)}"
+        return f"{what} (on {self.origin})" if self.origin else what
+
+
+@dataclass(frozen=True)
+class ManagerFacts:
+    name: str
+    class_path: str  # dotted path of the manager class
+    queryset_path: str | None = None
+
+
+@dataclass(frozen=True)
+class RelationFacts:
+    """A related-manager accessor on a model instance (``basket.lines``, ``book.tags``)."""
+
+    accessor: str
+    kind: str  # "reverse_fk", "m2m", "generic"
+    target: str  # label of the model the manager returns
+    # Fields of the target the manager adds to the created row (the FK, or content type + id).
+    adds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BackendFacts:
+    alias: str = "default"
+    vendor: str = "unknown"
+    partial: bool = True
+    functional: bool = True
+    deferrable: bool = True
+    nulls_distinct: bool = True
+    note: str = ""  # e.g. "MySQL or MariaDB: the server type is not known"
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    label: str  # "shop.Order"
+    object_name: str
+    module: str
+    qualname: str
+    fields: dict[str, FieldFacts]
+    unique_sets: tuple[UniqueSet, ...]
+    pk: tuple[str, ...] = ("id",)
+    concrete_label: str | None = None  # set on proxies
+    managed: bool = True
+    managers: tuple[ManagerFacts, ...] = ()
+    default_manager: str = "objects"
+    relations: tuple[RelationFacts, ...] = ()
+    parents: tuple[str, ...] = ()  # MTI parents, nearest first
+    backend: BackendFacts = field(default_factory=BackendFacts)
+    file: str | None = None
+
+    def field_for_key(self, key: str) -> tuple[str, ...] | None:
+        """Field names a plain lookup key names: ``pk`` and attnames normalised; None if unknown."""
+        if key == "pk":
+            return self.pk
+        found = self.fields.get(key)
+        if found is not None:
+            return (found.name,)
+        for facts in self.fields.values():
+            if facts.attname == key:
+                return (facts.name,)
+        return None
+
+    def manager_names(self) -> frozenset[str]:
+        return frozenset(m.name for m in self.managers) | {"_default_manager", "_base_manager"}
+
+
+@dataclass
+class Schema:
+    """All models of a project plus the indexes resolve needs. Built once per process."""
+
+    models: dict[str, ModelFacts]
+    # Dotted paths under which a model class can be imported (its module and re-exports).
+    by_path: dict[str, str] = field(default_factory=dict)
+    # Real file path of each imported module, for naming the module of the file being linted.
+    module_files: dict[str, str] = field(default_factory=dict)
+    django_version: str = ""
+    settings_module: str = ""
+
+    def __post_init__(self) -> None:
+        self.module_by_file = {path: name for name, path in self.module_files.items()}
+
+    def model_for_path(self, dotted: str) -> ModelFacts | None:
+        label = self.by_path.get(dotted)
+        return self.models.get(label) if label else None
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Serialise Schema records (for the on-disk cache and debugging)."""
+    if obj is UNKNOWN:
+        return {"__unknown__": True}
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        data = {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {"__type__": type(obj).__name__, **data}
+    if isinstance(obj, dict):
+        return {k: to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return {"__tuple__": [to_jsonable(v) for v in obj]}
+    return obj
+
+
+_TYPES = {
+    cls.__name__: cls
+    for cls in (FieldFacts, Condition, UniqueSet, ManagerFacts, RelationFacts, BackendFacts)
+} | {"ModelFacts": ModelFacts, "Schema": Schema}
+
+
+def from_jsonable(data: Any) -> Any:
+    if isinstance(data, dict):
+        if "__unknown__" in data:
+            return UNKNOWN
+        if "__tuple__" in data:
+            return tuple(from_jsonable(v) for v in data["__tuple__"])
+        values = {k: from_jsonable(v) for k, v in data.items() if k != "__type__"}
+        if "__type__" in data:
+            return _TYPES[data["__type__"]](**values)
+        return values
+    return data
