@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from .calls import could_contain_call, find_calls, positions_from_ast
 from .judge import judge
-from .resolve import Target, module_context, resolve
+from .resolve import Target, module_context, resolve, with_constants
 from .rules import Finding
 from .schema import Schema
 
@@ -31,7 +31,8 @@ def check_source(
     facts, calls = find_calls(source, positions)
     ctx = module_context(facts, filename, schema)
     reports = []
-    for call in calls:
+    for found in calls:
+        call = with_constants(found, ctx, schema)
         target = resolve(call, ctx, schema)
         if not isinstance(target, Target):
             continue

@@ -84,7 +84,7 @@ def build_schema(settings_module: str) -> Schema:
         models = {
             m._meta.label: _model_facts(m, backends) for m in model_classes if not m._meta.abstract
         }
-        by_path, module_files = _import_paths(model_classes)
+        by_path, module_files, constants = _import_paths(model_classes)
     except SetupError:
         raise
     except Exception as exc:
@@ -96,6 +96,7 @@ def build_schema(settings_module: str) -> Schema:
         models=models,
         by_path=by_path,
         module_files=module_files,
+        constants=constants,
         django_version=django.get_version(),
         settings_module=settings_module,
     )
@@ -457,11 +458,18 @@ def _vendor_from_engine(engine: str) -> str:
 # ------------------------------------------------------------------------------------ import map
 
 
-def _import_paths(model_classes: list[Any]) -> tuple[dict[str, str], dict[str, str]]:
-    """Dotted paths each model class can be imported under, and each module's file."""
+def _import_paths(
+    model_classes: list[Any],
+) -> tuple[dict[str, str], dict[str, str], dict[str, Any]]:
+    """Dotted paths each model class can be imported under, each module's file, and constants."""
+    from django.db.models import Choices
+
     labels = {m: _label(m) for m in model_classes}
     by_path = {f"{m.__module__}.{m.__qualname__}": label for m, label in labels.items()}
     module_files: dict[str, str] = {}
+    constants: dict[str, Any] = {}
+    for model in labels:
+        _class_constants(f"{model.__module__}.{model.__qualname__}", model, constants, Choices)
     for name, module in list(sys.modules.items()):
         namespace = getattr(module, "__dict__", None)
         if not isinstance(namespace, dict):
@@ -470,9 +478,33 @@ def _import_paths(model_classes: list[Any]) -> tuple[dict[str, str], dict[str, s
         if isinstance(file, str) and file.endswith(".py"):
             module_files[name] = os.path.realpath(file)
         for attr, value in list(namespace.items()):
-            if isinstance(value, type) and value in labels:
+            if not isinstance(value, type):
+                continue
+            if value in labels:
                 by_path.setdefault(f"{name}.{attr}", labels[value])
-    return by_path, module_files
+            elif issubclass(value, Choices) and value is not Choices:
+                _choices_members(f"{name}.{attr}", value, constants)
+    return by_path, module_files, constants
+
+
+def _class_constants(path: str, cls: type, out: dict[str, Any], choices: type) -> None:
+    """Literal attributes a model class defines (or inherits from abstract bases)."""
+    for klass in reversed(cls.__mro__):
+        if klass.__module__.startswith("django."):
+            continue
+        for attr, value in vars(klass).items():
+            if attr.startswith("__"):
+                continue
+            if isinstance(value, _PRIMITIVES) and not isinstance(value, type(None)):
+                out[f"{path}.{attr}"] = value
+            elif isinstance(value, type) and issubclass(value, choices):
+                _choices_members(f"{path}.{attr}", value, out)
+
+
+def _choices_members(path: str, choices: Any, out: dict[str, Any]) -> None:
+    for member in choices:
+        if isinstance(member.value, _PRIMITIVES):
+            out[f"{path}.{member.name}"] = member.value
 
 
 # ---------------------------------------------------------------------------------- once per run

@@ -6,10 +6,12 @@ bound by an import or defined in the module. Anything else is ``Unresolved`` wit
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 from dataclasses import dataclass
 
-from .calls import CallArgs, CallSite, ImportBinding, ModuleFacts, Step
+from .calls import CallArgs, CallSite, ImportBinding, ModuleFacts, Step, Value
 from .schema import ModelFacts, Schema
 
 # Queryset/manager methods that return a queryset of the same model (get_or_create keeps working).
@@ -166,3 +168,50 @@ def _after_model(model: ModelFacts, rest: tuple[Step, ...]) -> Target | Unresolv
             filters.append(ChainFilter(step.name, args))
         i += 2
     return Target(model, manager, tuple(filters))
+
+
+# ------------------------------------------------------------------------------------ constants
+
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
+
+
+def with_constants(call: CallSite, ctx: ModuleContext, schema: Schema) -> CallSite:
+    """The call with values like ``Order.Status.PAID`` or ``Basket.OPEN`` replaced by literals."""
+    if not schema.constants:
+        return call
+
+    def value(v: Value) -> Value:
+        if v.items is not None:
+            items = tuple((k, value(item)) for k, item in v.items)
+            return dataclasses.replace(v, items=items)
+        if v.is_literal or not _DOTTED.fullmatch(v.code):
+            return v
+        literal = constant(v.code, ctx, schema)
+        return v if literal is None else dataclasses.replace(v, literal=literal)
+
+    def args(a: CallArgs) -> CallArgs:
+        return dataclasses.replace(a, kwargs=tuple((k, value(v)) for k, v in a.kwargs))
+
+    receiver = tuple(
+        dataclasses.replace(s, args=args(s.args)) if s.args is not None else s
+        for s in call.receiver
+    )
+    return dataclasses.replace(call, args=args(call.args), receiver=receiver)
+
+
+def constant(code: str, ctx: ModuleContext, schema: Schema) -> object | None:
+    first, *rest = code.split(".")
+    base = _qualify(first, ctx)
+    if base is None:
+        return None
+    path = ".".join([base, *rest])
+    if path in schema.constants:
+        return schema.constants[path]
+    # A model imported under another path (a re-export): use its canonical path.
+    parts = path.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        model = schema.model_for_path(".".join(parts[:end]))
+        if model is not None:
+            canonical = ".".join([model.module, model.qualname, *parts[end:]])
+            return schema.constants.get(canonical)
+    return None

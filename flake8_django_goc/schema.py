@@ -145,6 +145,9 @@ class Schema:
     by_path: dict[str, str] = field(default_factory=dict)
     # Real file path of each imported module, for naming the module of the file being linted.
     module_files: dict[str, str] = field(default_factory=dict)
+    # Literal class attributes and Choices members (`Order.Status.PAID`) by canonical dotted path,
+    # so lookups written with constants can be evaluated against conditions.
+    constants: dict[str, Any] = field(default_factory=dict)
     django_version: str = ""
     settings_module: str = ""
 

@@ -1,0 +1,90 @@
+"""The libcst finder: which calls it sees, where, and what it records. No Django."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from flake8_django_goc.calls import ImportBinding, find_calls, positions_from_ast
+
+SOURCE = """\
+import shop.models
+import shop.models as sm
+from shop import models
+from shop.models import Order as O, Basket
+from . import local
+from ..pkg.mod import Thing
+
+
+async def view(request):
+    order, _ = await O.objects.aget_or_create(
+        number="1",
+        defaults={"status": "new", **extra},
+    )
+    x = [Basket.objects.filter(a=1).get_or_create(owner=u)[0] for u in users]
+    y = f(Order.objects.update_or_create(**{"number": "2"}, create_defaults=dict(s=1)))
+    return Order.objects.get_or_create(n=1)[0].lines.get_or_create(p=2)
+
+
+class Manager:
+    def get_or_create(self, **kw):
+        return super().get_or_create(**kw)
+"""
+
+
+def test_finds_every_call_with_ast_positions() -> None:
+    tree = ast.parse(SOURCE)
+    facts, calls = find_calls(SOURCE, positions_from_ast(tree))
+    _, fallback = find_calls(SOURCE)  # libcst's own positions must agree
+    assert [(c.line, c.col) for c in calls] == [(c.line, c.col) for c in fallback]
+    assert [(c.method, c.line, c.col) for c in calls] == [
+        ("aget_or_create", 10, 21),
+        ("get_or_create", 14, 9),
+        ("update_or_create", 15, 10),
+        ("get_or_create", 16, 11),
+        ("get_or_create", 16, 11),
+        ("get_or_create", 21, 15),
+    ]
+    first = calls[0]
+    assert first.receiver_code == "O.objects"
+    defaults = first.args.get("defaults")
+    assert defaults is not None and defaults.items is not None
+    assert [k for k, _ in defaults.items] == ["status"] and not defaults.items_complete
+    assert first.scope[0].name == "view"
+    chained = calls[1]
+    assert [s.kind for s in chained.receiver] == ["name", "attr", "attr", "call"]
+    assert chained.receiver[3].args is not None
+    assert chained.receiver[3].args.kwargs[0][0] == "a"
+    expanded = calls[2]
+    assert [k for k, _ in expanded.args.kwargs] == ["number", "create_defaults"]
+    assert expanded.args.kwargs[0][1].literal == "2"
+    outer, inner = calls[3], calls[4]
+    assert outer.receiver_code.endswith(".lines") and inner.receiver_code == "Order.objects"
+    assert calls[5].scope[0].kind == "class"
+    assert facts.imports["shop"] == ImportBinding("shop")
+    assert facts.imports["sm"] == ImportBinding("shop.models")
+    assert facts.imports["models"] == ImportBinding("shop", "models")
+    assert facts.imports["O"] == ImportBinding("shop.models", "Order")
+    assert facts.imports["local"] == ImportBinding("", "local", 1)
+    assert facts.imports["Thing"] == ImportBinding("pkg.mod", "Thing", 2)
+    assert facts.classes == {"Manager"}
+
+
+@pytest.mark.parametrize(
+    ("code", "literal"),
+    [("1", 1), ("-1", -1), ("'a' 'b'", "ab"), ("None", None), ("True", True), ("(1, 2)", (1, 2))],
+)
+def test_literals(code: str, literal: object) -> None:
+    _, (call,) = find_calls(f"M.objects.get_or_create(x={code})")
+    assert call.args.kwargs[0][1].literal == literal
+
+
+def test_non_literals_stay_unknown() -> None:
+    _, (call,) = find_calls("M.objects.get_or_create(x=y, z=f(1), w=[a])")
+    assert not any(v.is_literal for _, v in call.args.kwargs)
+
+
+def test_plain_functions_and_other_names_are_not_calls() -> None:
+    _, calls = find_calls("get_or_create(a=1)\nx.get_or_create_thing(a=1)\nx.get_or_create\n")
+    assert calls == []
