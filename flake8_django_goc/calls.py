@@ -58,12 +58,33 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Binding:
+    """A name bound in a scope: ``x = expr``, ``a, b = expr``, ``for x in expr``, ``x: T``."""
+
+    name: str
+    order: int  # traversal order: a binding applies to calls with a larger order
+    value: tuple[Step, ...] | None = None
+    index: int | None = None  # position in a tuple target
+    kind: str = "assign"  # "assign", "for" (an element of value), "annotation"
+    annotation: str | None = None
+
+
+@dataclass(eq=False)
 class Frame:
-    """An enclosing class or function of a call."""
+    """An enclosing class or function of a call; its bindings fill in as the traversal goes on."""
 
     kind: str  # "class" or "function"
     name: str
     bases: tuple[str, ...] = ()  # class bases / function decorators, as source text
+    bindings: list[Binding] = field(default_factory=list)
+
+    def lookup(self, name: str, before: int) -> Binding | None:
+        """The last binding of ``name`` made before ``before`` (any, for class attributes)."""
+        found = None
+        for binding in self.bindings:
+            if binding.name == name and (binding.order < before or self.kind == "class"):
+                found = binding
+        return found
 
 
 @dataclass(frozen=True)
@@ -75,10 +96,7 @@ class CallSite:
     receiver_code: str
     args: CallArgs
     scope: tuple[Frame, ...] = ()
-
-    @property
-    def awaited_style(self) -> bool:
-        return self.method.startswith("a")
+    order: int = 0
 
 
 @dataclass(frozen=True)
@@ -126,8 +144,8 @@ def find_calls(
     if positions is None or len(positions) != len(finder.calls):
         positions = _positions_from_libcst(module, finder.call_nodes)
     calls = [
-        CallSite(method, line, col, receiver, code, args, scope)
-        for (method, receiver, code, args, scope), (line, col) in zip(
+        CallSite(method, line, col, receiver, code, args, scope, order)
+        for (method, receiver, code, args, scope, order), (line, col) in zip(
             finder.calls, positions, strict=True
         )
     ]
@@ -148,11 +166,12 @@ class _Finder(cst.CSTVisitor):
     def __init__(self, module: cst.Module) -> None:
         super().__init__()
         self.module = module
-        self.calls: list[tuple[str, tuple[Step, ...], str, CallArgs, tuple[Frame, ...]]] = []
+        self.calls: list[tuple[str, tuple[Step, ...], str, CallArgs, tuple[Frame, ...], int]] = []
         self.call_nodes: list[cst.Call] = []
         self.imports: dict[str, ImportBinding] = {}
         self.classes: list[str] = []
-        self.scope: list[Frame] = []
+        self.scope: list[Frame] = [Frame("module", "")]
+        self.order = 0
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
@@ -187,18 +206,53 @@ class _Finder(cst.CSTVisitor):
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         bases = tuple(self.code(arg.value) for arg in node.bases)
         self.scope.append(Frame("class", node.name.value, bases))
-        if all(frame.kind == "class" for frame in self.scope):
-            self.classes.append(".".join(frame.name for frame in self.scope))
+        if all(frame.kind in ("module", "class") for frame in self.scope):
+            self.classes.append(".".join(frame.name for frame in self.scope[1:]))
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self.scope.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         decorators = tuple(self.code(d.decorator) for d in node.decorators)
-        self.scope.append(Frame("function", node.name.value, decorators))
+        frame = Frame("function", node.name.value, decorators)
+        params = node.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            annotation = self.code(param.annotation.annotation) if param.annotation else None
+            frame.bindings.append(Binding(param.name.value, -1, None, annotation=annotation))
+        self.scope.append(frame)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.scope.pop()
+
+    # -- bindings: what a name holds, for resolving `basket.lines.get_or_create(...)` ----------
+    def bind(self, target: cst.BaseExpression, value: cst.BaseExpression | None, **kw: Any) -> None:
+        self.order += 1
+        steps = tuple(self.steps(value, cheap=True)) if value is not None else None
+        if isinstance(target, cst.Name):
+            self.scope[-1].bindings.append(Binding(target.value, self.order, steps, **kw))
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for i, element in enumerate(target.elements):
+                if isinstance(element.value, cst.Name):
+                    binding = Binding(element.value.value, self.order, steps, index=i, **kw)
+                    self.scope[-1].bindings.append(binding)
+        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+            # self.basket = ...: kept on the function frame under its dotted name
+            name = f"{target.value.value}.{target.attr.value}"
+            self.scope[-1].bindings.append(Binding(name, self.order, steps, **kw))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self.bind(target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        annotation = self.code(node.annotation.annotation)
+        self.bind(node.target, node.value, kind="annotation", annotation=annotation)
+
+    def visit_For(self, node: cst.For) -> None:
+        self.bind(node.target, node.iter, kind="for")
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self.bind(node.target, node.iter, kind="for")
 
     # -- calls ---------------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
@@ -206,6 +260,7 @@ class _Finder(cst.CSTVisitor):
         if not (isinstance(func, cst.Attribute) and func.attr.value in METHODS):
             return
         receiver = tuple(self.steps(func.value))
+        self.order += 1
         self.call_nodes.append(node)
         self.calls.append(
             (
@@ -214,45 +269,55 @@ class _Finder(cst.CSTVisitor):
                 self.code(func.value),
                 self.call_args(node.args),
                 tuple(self.scope),
+                self.order,
             )
         )
 
-    def steps(self, node: cst.BaseExpression) -> Iterable[Step]:
+    def steps(self, node: cst.BaseExpression, cheap: bool = False) -> Iterable[Step]:
+        """The receiver chain; ``cheap`` skips source text of big sub-expressions (bindings)."""
         if isinstance(node, cst.Name):
             yield Step("name", node.value)
         elif isinstance(node, cst.Attribute):
-            yield from self.steps(node.value)
+            yield from self.steps(node.value, cheap)
             yield Step("attr", node.attr.value)
         elif isinstance(node, cst.Call):
-            yield from self.steps(node.func)
-            yield Step("call", args=self.call_args(node.args))
+            yield from self.steps(node.func, cheap)
+            yield Step("call", args=self.call_args(node.args, cheap))
         elif isinstance(node, cst.Subscript):
-            yield from self.steps(node.value)
-            yield Step("index", self.code(node).removeprefix(self.code(node.value)))
+            yield from self.steps(node.value, cheap)
+            index = node.slice[0].slice if len(node.slice) == 1 else None
+            if isinstance(index, cst.Index) and isinstance(index.value, cst.Integer):
+                yield Step("index", index.value.value)
+            else:
+                yield Step("index", "?")
+        elif isinstance(node, cst.Await):
+            yield from self.steps(node.expression, cheap)
         else:
-            yield Step("expr", self.code(node))
+            yield Step("expr", "" if cheap else self.code(node))
 
-    def call_args(self, args: Sequence[cst.Arg]) -> CallArgs:
+    def call_args(self, args: Sequence[cst.Arg], cheap: bool = False) -> CallArgs:
         kwargs: list[tuple[str, Value]] = []
         positional: list[Value] = []
         star_args: list[Value] = []
         star_kwargs: list[Value] = []
         for arg in args:
             if arg.star == "**":
-                value = self.value(arg.value)
+                value = self.value(arg.value, cheap)
                 if value.items is not None and value.items_complete:
                     kwargs.extend(value.items)  # **{"name": x} is the same as name=x
                 else:
                     star_kwargs.append(value)
             elif arg.star == "*":
-                star_args.append(self.value(arg.value))
+                star_args.append(self.value(arg.value, cheap))
             elif arg.keyword is not None:
-                kwargs.append((arg.keyword.value, self.value(arg.value)))
+                kwargs.append((arg.keyword.value, self.value(arg.value, cheap)))
             else:
-                positional.append(self.value(arg.value))
+                positional.append(self.value(arg.value, cheap))
         return CallArgs(tuple(kwargs), tuple(positional), tuple(star_args), tuple(star_kwargs))
 
-    def value(self, node: cst.BaseExpression) -> Value:
+    def value(self, node: cst.BaseExpression, cheap: bool = False) -> Value:
+        if cheap and not isinstance(node, _CHEAP_NODES):
+            return Value("<expr>")
         code = self.code(node)
         items, complete = self.dict_items(node)
         return Value(code, _literal(node, code), items, complete)
@@ -294,6 +359,9 @@ def _dotted(node: cst.BaseExpression | None) -> str | None:
         return f"{base}.{node.attr.value}" if base else None
     return None
 
+
+# Nodes whose source text is short enough to keep even for bindings.
+_CHEAP_NODES = (cst.Name, cst.Attribute, cst.SimpleString, cst.Integer, cst.Float)
 
 _LITERAL_NODES = (
     cst.Integer,

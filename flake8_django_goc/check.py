@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from .calls import could_contain_call, find_calls, positions_from_ast
+from .calls import CallSite, could_contain_call, find_calls, positions_from_ast
 from .judge import judge
-from .resolve import Target, module_context, resolve, with_constants
-from .rules import Finding
+from .resolve import Candidates, ModuleContext, Target, module_context, resolve, with_constants
+from .rules import DGC100, Finding
 from .schema import Schema
 
 
@@ -19,22 +19,77 @@ class Report:
     finding: Finding
 
 
+@dataclass
+class FileResult:
+    reports: list[Report] = field(default_factory=list)
+    calls: int = 0
+    resolved: int = 0
+
+
 def check_source(
     source: str, filename: str, schema: Schema, tree: ast.AST | None = None
-) -> list[Report]:
+) -> FileResult:
     """Findings for one file. ``tree`` is flake8's ast (positions come from it when given)."""
+    result = FileResult()
     if not could_contain_call(source):
-        return []
+        return result
     positions = positions_from_ast(tree) if tree is not None else None
     if positions == []:
-        return []  # the text mentions the name, but no call has it: skip the libcst parse
+        return result  # the text mentions the name, but no call has it: skip the libcst parse
     facts, calls = find_calls(source, positions)
     ctx = module_context(facts, filename, schema)
-    reports = []
     for found in calls:
-        call = with_constants(found, ctx, schema)
-        target = resolve(call, ctx, schema)
-        if not isinstance(target, Target):
-            continue
-        reports.extend(Report(call.line, call.col, f) for f in judge(call, target))
-    return reports
+        result.calls += 1
+        findings, resolved = check_call(found, ctx, schema)
+        result.resolved += resolved
+        result.reports.extend(Report(found.line, found.col, f) for f in findings)
+    return result
+
+
+def check_call(found: CallSite, ctx: ModuleContext, schema: Schema) -> tuple[list[Finding], bool]:
+    """The findings for one call, and whether it was tied to a model (else only DGC100)."""
+    call = with_constants(found, ctx, schema)
+    resolution = resolve(call, ctx, schema)
+    if isinstance(resolution, Target):
+        return judge(call, resolution), True
+    if isinstance(resolution, Candidates):
+        findings = _judge_candidates(call, resolution)
+        if findings is not None:
+            return findings, True
+        labels = ", ".join(t.model.label for t in resolution.targets)
+        reason = f"it could be any of {labels}, and they get different verdicts"
+        return [_unresolved(call, reason)], False
+    return [_unresolved(call, resolution.reason)], False
+
+
+def _unresolved(call: CallSite, reason: str) -> Finding:
+    receiver = " ".join(call.receiver_code.split())
+    if len(receiver) > 40:
+        receiver = receiver[:37] + "..."
+    return Finding(DGC100, f"could not tell which model {receiver}.{call.method}() uses: {reason}.")
+
+
+def _judge_candidates(call: CallSite, candidates: Candidates) -> list[Finding] | None:
+    verdicts = [(t, judge(call, t)) for t in candidates.targets]
+    labels = [t.model.label for t in candidates.targets]
+    if not candidates.each:
+        code_sets = {frozenset(f.code for f in findings) for _, findings in verdicts}
+        if len(code_sets) > 1:
+            return None
+        findings = verdicts[0][1]
+        note = (
+            f" (the owner's type is not known; every model it can be gives this verdict: "
+            f"{', '.join(labels)})"
+        )
+        return [Finding(f.code, f.message + note) for f in findings]
+    merged: dict[str, tuple[Finding, list[str]]] = {}
+    for target, findings in verdicts:
+        for finding in findings:
+            merged.setdefault(finding.code, (finding, []))[1].append(target.model.label)
+    return [
+        Finding(
+            first.code,
+            first.message + (f" (also for {', '.join(models[1:])})" if len(models) > 1 else ""),
+        )
+        for first, models in merged.values()
+    ]

@@ -92,8 +92,12 @@ def build_schema(settings_module: str) -> Schema:
             f"reading the models of {settings_module!r} failed: {_first_line(exc)}. "
             "Please report this to flake8-django-goc with the model definition."
         ) from None
+    from django.conf import settings
+
+    user_model = getattr(settings, "AUTH_USER_MODEL", None)
     return Schema(
         models=models,
+        user_model=user_model if user_model in models else None,
         by_path=by_path,
         module_files=module_files,
         constants=constants,
@@ -144,6 +148,11 @@ def _model_facts(model: Any, backends: dict[str, BackendFacts]) -> ModelFacts:
         parents=tuple(_label(p) for p in _parents(copts)),
         backend=backend,
         file=os.path.realpath(file) if file else None,
+        mro=tuple(
+            f"{k.__module__}.{k.__qualname__}"
+            for k in model.__mro__
+            if k is not object and not k.__module__.startswith("django.")
+        ),
     )
 
 

@@ -78,7 +78,7 @@ class Plugin:
         if schema is None:
             return
         try:
-            reports = check_source("".join(self.lines), self.filename, schema, self.tree)
+            reports = check_source("".join(self.lines), self.filename, schema, self.tree).reports
         except Exception as exc:  # never crash the user's flake8 run
             _warn(self.filename, exc)
             return

@@ -1,18 +1,22 @@
-"""Resolve a call's receiver to the model (and manager) it works on. No libcst, no Django.
+"""Resolve a call's receiver to the model(s) it works on. No libcst, no Django.
 
-Handles ``Model.<manager>`` and ``Model.<manager>.<queryset method>(...)...`` where ``Model`` is
-bound by an import or defined in the module. Anything else is ``Unresolved`` with a reason.
+A tiny abstract interpreter over receiver chains: names are looked up in the import table, the
+enclosing scopes' bindings (parameters and their annotations, assignments, loop variables, class
+attributes), ``self``/``cls``; then attributes and calls move between a few kinds of values:
+a model class, a model instance, rows (a manager or queryset), a get_or_create pair.
+Anything it cannot follow is ``Unresolved`` with a reason.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import os
 import re
 from dataclasses import dataclass
 
-from .calls import CallArgs, CallSite, ImportBinding, ModuleFacts, Step, Value
-from .schema import ModelFacts, Schema
+from .calls import CallArgs, CallSite, Frame, ImportBinding, ModuleFacts, Step, Value
+from .schema import ModelFacts, RelationFacts, Schema
 
 # Queryset/manager methods that return a queryset of the same model (get_or_create keeps working).
 CHAIN_METHODS = frozenset(
@@ -40,6 +44,15 @@ CHAIN_METHODS = frozenset(
 )
 # Chain methods whose arguments restrict the get() but are not written on create (DGC006).
 FILTER_METHODS = frozenset({"filter", "exclude", "complex_filter"})
+# Methods returning one instance of the rows' model.
+INSTANCE_METHODS = frozenset(
+    {"get", "aget", "create", "acreate", "first", "afirst", "last", "alast", "latest", "alatest"}
+    | {"earliest", "aearliest", "get_object_or_404"}
+)
+PAIR_METHODS = frozenset(
+    {"get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create"}
+)
+MAX_DEPTH = 12
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,8 @@ class ChainFilter:
 
 @dataclass(frozen=True)
 class Target:
+    """The rows a call works on: a model through one of its managers or a related manager."""
+
     model: ModelFacts
     manager: str
     filters: tuple[ChainFilter, ...] = ()
@@ -62,8 +77,20 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Candidates:
+    """Several possible targets. ``each``: judge every one (a manager class shared by models);
+    otherwise report only when all agree (an accessor name matching several models)."""
+
+    targets: tuple[Target, ...]
+    each: bool
+
+
+@dataclass(frozen=True)
 class Unresolved:
     reason: str
+
+
+Resolution = Target | Candidates | Unresolved
 
 
 @dataclass(frozen=True)
@@ -96,30 +123,403 @@ def _module_name(path: str, schema: Schema, is_package: bool) -> str | None:
     return ".".join(parts) if parts and all(p.isidentifier() for p in parts) else None
 
 
-def resolve(call: CallSite, ctx: ModuleContext, schema: Schema) -> Target | Unresolved:
-    steps = call.receiver
-    names = _leading_names(steps)
-    if not names:
-        return Unresolved("the receiver does not start with a name")
-    base = _qualify(names[0], ctx)
-    if base is None:
-        return Unresolved(f"{names[0]!r} is not an imported name or a class of this module")
-    for end in range(1, len(names) + 1):
-        path = ".".join([base, *names[1:end]])
-        model = schema.model_for_path(path)
-        if model is not None:
-            return _after_model(model, steps[end:])
-    return Unresolved(f"{'.'.join(names)} is not a Django model manager")
+# ----------------------------------------------------------------------------- abstract values
 
 
-def _leading_names(steps: tuple[Step, ...]) -> list[str]:
-    names: list[str] = []
-    for i, step in enumerate(steps):
-        if (i == 0 and step.kind == "name") or (i > 0 and step.kind == "attr"):
-            names.append(step.name)
-        else:
-            break
-    return names
+@dataclass(frozen=True)
+class _ModelClass:
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Instance:
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Rows:
+    targets: tuple[Target, ...]
+
+
+@dataclass(frozen=True)
+class _Pair:
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _ClassSelf:
+    """``self`` in a class that is not a model or manager (a view, an admin, a form)."""
+
+    frame: Frame
+
+
+@dataclass(frozen=True)
+class _Func:
+    name: str  # "get_user_model", "get_model", "type"
+
+
+@dataclass(frozen=True)
+class _Apps:
+    pass
+
+
+@dataclass(frozen=True)
+class _Request:
+    """An HTTP request: ``request.user`` is an instance of AUTH_USER_MODEL."""
+
+
+_Val = _ModelClass | _Instance | _Rows | _Pair | _ClassSelf | _Func | _Apps | _Request
+
+
+class _Fail(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# ----------------------------------------------------------------------------------- resolution
+
+
+def resolve(call: CallSite, ctx: ModuleContext, schema: Schema) -> Resolution:
+    interpreter = _Interpreter(ctx, schema, call.scope, call.order)
+    try:
+        value = interpreter.chain(call.receiver)
+    except _Fail as fail:
+        fallback = interpreter.accessor_fallback(call.receiver)
+        return fallback if fallback is not None else Unresolved(fail.reason)
+    if not isinstance(value, _Rows):
+        return Unresolved(f"{_short(call.receiver_code)} is not a Django manager or queryset")
+    if len(value.targets) == 1:
+        return value.targets[0]
+    return Candidates(value.targets, each=True)
+
+
+def _short(code: str) -> str:
+    code = " ".join(code.split())
+    return code if len(code) <= 40 else code[:37] + "..."
+
+
+class _Interpreter:
+    def __init__(self, ctx: ModuleContext, schema: Schema, scope: tuple[Frame, ...], order: int):
+        self.ctx = ctx
+        self.schema = schema
+        self.scope = scope
+        self.order = order
+        self.depth = 0
+
+    # -- chains --------------------------------------------------------------------------------
+    def chain(self, steps: tuple[Step, ...], scope: tuple[Frame, ...] | None = None) -> _Val:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise _Fail("the receiver's definition is too deeply nested")
+            if not steps or steps[0].kind != "name":
+                raise _Fail("the receiver does not start with a name")
+            value = self.name(steps[0].name, scope if scope is not None else self.scope)
+            i = 1
+            while i < len(steps):
+                value, i = self.step(value, steps, i)
+            return value
+        finally:
+            self.depth -= 1
+
+    def step(self, value: _Val, steps: tuple[Step, ...], i: int) -> tuple[_Val, int]:
+        step = steps[i]
+        called = i + 1 < len(steps) and steps[i + 1].kind == "call"
+        if step.kind == "attr" and called:
+            args = steps[i + 1].args or CallArgs()
+            return self.method(value, step.name, args), i + 2
+        if step.kind == "attr":
+            return self.attr(value, step.name), i + 1
+        if step.kind == "call":
+            return self.called(value, step.args or CallArgs()), i + 1
+        if step.kind == "index" and isinstance(value, _Pair) and step.name == "0":
+            return _Instance(value.labels), i + 1
+        raise _Fail("unsupported expression in the receiver")
+
+    # -- names ---------------------------------------------------------------------------------
+    def name(self, name: str, scope: tuple[Frame, ...]) -> _Val:
+        order = self.order
+        # Python scoping: the innermost function, then enclosing functions, then the module;
+        # class bodies are not visible from their methods.
+        frames = [f for f in reversed(scope) if f.kind != "class"] or [scope[0]]
+        for frame in frames:
+            binding = frame.lookup(name, order)
+            if binding is not None:
+                if name in ("self", "cls") and binding.value is None and not binding.annotation:
+                    return self.self_value(name, scope, frame)
+                return self.binding_value(binding, scope)
+        return self.global_name(name)
+
+    def binding_value(self, binding, scope: tuple[Frame, ...]) -> _Val:  # type: ignore[no-untyped-def]
+        if binding.annotation:
+            try:
+                return self.annotation(binding.annotation)
+            except _Fail:
+                if binding.value is None:
+                    raise
+        if binding.value is None:
+            if binding.name == "request":
+                return _Request()
+            raise _Fail(f"the type of {binding.name!r} is not known (add a type annotation)")
+        # Evaluate what was assigned as of the binding's position.
+        saved = self.order
+        self.order = binding.order
+        try:
+            value = self.chain(binding.value, scope)
+        finally:
+            self.order = saved
+        if binding.kind == "for":
+            if isinstance(value, _Rows):
+                return _Instance(_labels(value))
+            raise _Fail(f"{binding.name!r} loops over something that is not a queryset")
+        if binding.index is not None:
+            if isinstance(value, _Pair) and binding.index == 0:
+                return _Instance(value.labels)
+            raise _Fail(f"{binding.name!r} is unpacked from something this linter cannot follow")
+        return value
+
+    def self_value(self, name: str, scope: tuple[Frame, ...], function: Frame) -> _Val:
+        position = scope.index(function)
+        if position == 0 or scope[position - 1].kind != "class":
+            raise _Fail(f"{name!r} is not a method's first parameter")
+        class_frame = scope[position - 1]
+        as_class = "classmethod" in function.bases or name == "cls"
+        path = self.class_path(scope[:position])
+        if path is None:
+            return _ClassSelf(class_frame)
+        users = self.schema.by_manager_class.get(path)
+        if users:  # self inside a Manager/QuerySet subclass: its rows, for each model using it
+            return _Rows(tuple(Target(self.schema.models[m], name) for m, name in users))
+        # A model class, or an abstract base / mixin of models: self is an instance of each.
+        labels = tuple(self.schema.by_base.get(path, ()))
+        if labels:
+            return _ModelClass(labels) if as_class else _Instance(labels)
+        return _ClassSelf(class_frame)
+
+    def class_path(self, scope: tuple[Frame, ...]) -> str | None:
+        if not self.ctx.name:
+            return None
+        names = [f.name for f in scope if f.kind == "class"]
+        if len(names) != len(scope) - 1:  # a class inside a function
+            return None
+        return ".".join([self.ctx.name, *names])
+
+    def global_name(self, name: str) -> _Val:
+        path = _qualify(name, self.ctx)
+        if path is None:
+            if name == "get_model":
+                return _Func("get_model")
+            if name == "apps":  # the registry passed to RunPython functions in migrations
+                return _Apps()
+            if name == "type":
+                return _Func("type")
+            raise _Fail(f"{name!r} is not an imported name or a class of this module")
+        return self.path_value(path)
+
+    def path_value(self, path: str) -> _Val:
+        label = self.schema.by_path.get(path)
+        if label is not None:
+            return _ModelClass((label,))
+        if path in ("django.contrib.auth.get_user_model",):
+            return _Func("get_user_model")
+        if path.endswith(".get_model"):
+            return _Func("get_model")
+        if path == "django.apps.apps":
+            return _Apps()
+        raise _Fail(f"{path} is not a Django model")
+
+    def annotation(self, code: str) -> _Val:
+        try:
+            node = ast.parse(code.strip(), mode="eval").body
+        except SyntaxError:
+            raise _Fail(f"cannot read the annotation {code!r}") from None
+        return _Instance(self.annotation_labels(node))
+
+    def annotation_labels(self, node: ast.expr) -> tuple[str, ...]:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                return self.annotation_labels(ast.parse(node.value, mode="eval").body)
+            except SyntaxError:
+                raise _Fail("unreadable string annotation") from None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            return self.union([node.left, node.right])
+        if isinstance(node, ast.Subscript):
+            outer = _dotted_ast(node.value)
+            if outer and outer.split(".")[-1] in ("Optional", "Union"):
+                inner = node.slice
+                parts = list(inner.elts) if isinstance(inner, ast.Tuple) else [inner]
+                return self.union(parts)
+        dotted = _dotted_ast(node)
+        if dotted:
+            first, *rest = dotted.split(".")
+            base = _qualify(first, self.ctx)
+            label = self.schema.by_path.get(".".join([base, *rest])) if base else None
+            if label:
+                return (label,)
+        raise _Fail(f"the annotation {ast.unparse(node)!r} is not a Django model")
+
+    def union(self, parts: list[ast.expr]) -> tuple[str, ...]:
+        labels: list[str] = []
+        for part in parts:
+            if isinstance(part, ast.Constant) and part.value is None:
+                continue
+            labels.extend(self.annotation_labels(part))
+        if not labels:
+            raise _Fail("the annotation names no model")
+        return tuple(dict.fromkeys(labels))
+
+    # -- attributes and calls ------------------------------------------------------------------
+    def attr(self, value: _Val, name: str) -> _Val:
+        if isinstance(value, _ModelClass):
+            targets = []
+            for label in value.labels:
+                model = self.schema.models[label]
+                if name not in model.manager_names():
+                    raise _Fail(f"{label}.{name} is not a manager of the model")
+                targets.append(Target(model, name))
+            return _Rows(tuple(targets))
+        if isinstance(value, _Instance):
+            return self.instance_attr(value, name)
+        if isinstance(value, _Rows) and name == "model":
+            return _ModelClass(_labels(value))
+        if isinstance(value, _ClassSelf):
+            binding = value.frame.lookup(name, self.order)
+            if binding is None:
+                if name == "request":
+                    return _Request()
+                raise _Fail(f"self.{name} is not set in the class body")
+            return self.binding_value(binding, self.scope[:1])
+        if isinstance(value, _Request) and name == "user" and self.schema.user_model:
+            return _Instance((self.schema.user_model,))
+        raise _Fail(f".{name} cannot be followed here")
+
+    def instance_attr(self, value: _Instance, name: str) -> _Val:
+        if name == "__class__":
+            return _ModelClass(value.labels)
+        targets: list[Target] = []
+        related: list[str] = []
+        for label in value.labels:
+            model = self.schema.models[label]
+            relation = next((r for r in model.relations if r.accessor == name), None)
+            if relation is not None:
+                targets.append(self._relation_target(relation))
+                continue
+            facts = model.fields.get(name)
+            if facts is not None and facts.related_label in self.schema.models:
+                related.append(facts.related_label)  # order.customer
+                continue
+            raise _Fail(f"{label} has no related manager or relation {name!r}")
+        if targets and related:
+            raise _Fail(f"{name!r} means different things on {', '.join(value.labels)}")
+        return _Rows(tuple(targets)) if targets else _Instance(tuple(dict.fromkeys(related)))
+
+    def _relation_target(self, relation: RelationFacts) -> Target:
+        model = self.schema.models[relation.target]
+        return Target(model, relation.accessor, adds=relation.adds)
+
+    def _default_target(self, label: str) -> Target:
+        model = self.schema.models[label]
+        return Target(model, model.default_manager)
+
+    def method(self, value: _Val, name: str, args: CallArgs) -> _Val:
+        if isinstance(value, _Rows):
+            if name in CHAIN_METHODS:
+                if name in FILTER_METHODS:
+                    added = ChainFilter(name, args)
+                    return _Rows(
+                        tuple(
+                            dataclasses.replace(t, filters=(*t.filters, added))
+                            for t in value.targets
+                        )
+                    )
+                return value
+            if name in INSTANCE_METHODS:
+                return _Instance(_labels(value))
+            if name in PAIR_METHODS:
+                return _Pair(_labels(value))
+            raise _Fail(f"{name}() is not a known queryset method")
+        if isinstance(value, _Apps) and name == "get_model":
+            return self.called(_Func("get_model"), args)
+        if isinstance(value, _ClassSelf) and name in ("get_queryset", "get_object"):
+            binding = value.frame.lookup("queryset", self.order) or value.frame.lookup(
+                "model", self.order
+            )
+            if binding is None:
+                raise _Fail(f"self.{name}() has no queryset or model attribute to follow")
+            base = self.binding_value(binding, self.scope[:1])
+            if isinstance(base, _ModelClass):
+                base = _Rows(tuple(self._default_target(label) for label in base.labels))
+            if name == "get_object" and isinstance(base, _Rows):
+                return _Instance(_labels(base))
+            return base
+        return self.called(self.attr(value, name), args)
+
+    def called(self, value: _Val, args: CallArgs) -> _Val:
+        if isinstance(value, _Func):
+            if value.name == "get_user_model":
+                if self.schema.user_model is None:
+                    raise _Fail("AUTH_USER_MODEL is not a model of this project")
+                return _ModelClass((self.schema.user_model,))
+            if value.name == "get_model":
+                return _ModelClass((self.model_by_name(args),))
+            if value.name == "type" and len(args.positional) == 1:
+                inner = self.chain((Step("name", args.positional[0].code),))
+                if isinstance(inner, _Instance):
+                    return _ModelClass(inner.labels)
+        raise _Fail("a call in the receiver cannot be followed")
+
+    def model_by_name(self, args: CallArgs) -> str:
+        parts = [self.text(v) for v in args.positional[:2]]
+        for key in ("app_label", "model_name"):
+            found = args.get(key)
+            if found is not None:
+                parts.append(self.text(found))
+        if len(parts) == 1 and parts[0] and "." in parts[0]:
+            parts = parts[0].split(".", 1)
+        if len(parts) != 2 or not all(parts):
+            raise _Fail("get_model() arguments are not literal")
+        label = self.schema.by_lower_label.get(f"{parts[0]}.{parts[1]}".lower())
+        if label is None:
+            raise _Fail(f"{parts[0]}.{parts[1]} is not a model of this project")
+        return label
+
+    def text(self, value: Value) -> str | None:
+        if isinstance(value.literal, str):
+            return value.literal
+        if value.code.endswith("AUTH_USER_MODEL") and self.schema.user_model:
+            return self.schema.user_model
+        return None
+
+    # -- unknown owners ------------------------------------------------------------------------
+    def accessor_fallback(self, steps: tuple[Step, ...]) -> Resolution | None:
+        """``x.lines.get_or_create()`` with x unknown: the models with a ``lines`` manager."""
+        if len(steps) < 2 or steps[-1].kind != "attr":
+            return None
+        if any(s.kind not in ("name", "attr") for s in steps):
+            return None
+        found = self.schema.by_accessor.get(steps[-1].name)
+        if not found:
+            return None
+        if steps[-2].kind == "attr" and steps[-2].name == "user" and self.schema.user_model:
+            found = [(label, r) for label, r in found if label == self.schema.user_model] or found
+        targets = tuple(dict.fromkeys(self._relation_target(r) for _, r in found))
+        if len(targets) == 1:
+            return targets[0]
+        return Candidates(targets, each=False)
+
+
+def _labels(value: _Rows) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(t.model.label for t in value.targets))
+
+
+def _dotted_ast(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted_ast(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
 
 
 def _qualify(name: str, ctx: ModuleContext) -> str | None:
@@ -145,29 +545,6 @@ def _binding_path(binding: ImportBinding, ctx: ModuleContext) -> str | None:
             return None
         module = ".".join([*package, module]) if module else ".".join(package)
     return f"{module}.{binding.attr}" if binding.attr else module
-
-
-def _after_model(model: ModelFacts, rest: tuple[Step, ...]) -> Target | Unresolved:
-    if not rest or rest[0].kind != "attr":
-        return Unresolved(f"{model.label} is used directly, not through a manager")
-    manager = rest[0].name
-    if manager not in model.manager_names():
-        return Unresolved(f"{model.label}.{manager} is not a manager of the model")
-    filters: list[ChainFilter] = []
-    i = 1
-    while i < len(rest):
-        step = rest[i]
-        if step.kind != "attr" or i + 1 >= len(rest) or rest[i + 1].kind != "call":
-            return Unresolved(f"unsupported receiver after {model.object_name}.{manager}")
-        if step.name not in CHAIN_METHODS:
-            return Unresolved(
-                f"{step.name}() on {model.object_name}.{manager} is not a known queryset method"
-            )
-        args = rest[i + 1].args or CallArgs()
-        if step.name in FILTER_METHODS:
-            filters.append(ChainFilter(step.name, args))
-        i += 2
-    return Target(model, manager, tuple(filters))
 
 
 # ------------------------------------------------------------------------------------ constants

@@ -119,6 +119,8 @@ class ModelFacts:
     parents: tuple[str, ...] = ()  # MTI parents, nearest first
     backend: BackendFacts = field(default_factory=BackendFacts)
     file: str | None = None
+    # Dotted paths of the project classes in its MRO (abstract bases, mixins), itself first.
+    mro: tuple[str, ...] = ()
 
     def field_for_key(self, key: str) -> tuple[str, ...] | None:
         """Field names a plain lookup key names: ``pk`` and attnames normalised; None if unknown."""
@@ -150,9 +152,25 @@ class Schema:
     constants: dict[str, Any] = field(default_factory=dict)
     django_version: str = ""
     settings_module: str = ""
+    user_model: str | None = None  # settings.AUTH_USER_MODEL, when django.contrib.auth is used
 
     def __post_init__(self) -> None:
         self.module_by_file = {path: name for name, path in self.module_files.items()}
+        self.by_lower_label = {label.lower(): label for label in self.models}
+        # Models by a project class in their MRO (abstract bases, mixins), and
+        # (model, manager name) pairs by the manager or queryset class the manager uses.
+        self.by_base: dict[str, list[str]] = {}
+        self.by_manager_class: dict[str, list[tuple[str, str]]] = {}
+        for label, model in self.models.items():
+            for path in model.mro:
+                self.by_base.setdefault(path, []).append(label)
+            for manager in model.managers:
+                for path in {manager.class_path, manager.queryset_path} - {None}:
+                    self.by_manager_class.setdefault(str(path), []).append((label, manager.name))
+        self.by_accessor: dict[str, list[tuple[str, RelationFacts]]] = {}
+        for label, model in self.models.items():
+            for relation in model.relations:
+                self.by_accessor.setdefault(relation.accessor, []).append((label, relation))
 
     def model_for_path(self, dotted: str) -> ModelFacts | None:
         label = self.by_path.get(dotted)

@@ -51,7 +51,8 @@ def test_finds_every_call_with_ast_positions() -> None:
     defaults = first.args.get("defaults")
     assert defaults is not None and defaults.items is not None
     assert [k for k, _ in defaults.items] == ["status"] and not defaults.items_complete
-    assert first.scope[0].name == "view"
+    assert [f.kind for f in first.scope] == ["module", "function"]
+    assert first.scope[-1].name == "view"
     chained = calls[1]
     assert [s.kind for s in chained.receiver] == ["name", "attr", "attr", "call"]
     assert chained.receiver[3].args is not None
@@ -61,7 +62,11 @@ def test_finds_every_call_with_ast_positions() -> None:
     assert expanded.args.kwargs[0][1].literal == "2"
     outer, inner = calls[3], calls[4]
     assert outer.receiver_code.endswith(".lines") and inner.receiver_code == "Order.objects"
-    assert calls[5].scope[0].kind == "class"
+    assert [(f.kind, f.name) for f in calls[5].scope] == [
+        ("module", ""),
+        ("class", "Manager"),
+        ("function", "get_or_create"),
+    ]
     assert facts.imports["shop"] == ImportBinding("shop")
     assert facts.imports["sm"] == ImportBinding("shop.models")
     assert facts.imports["models"] == ImportBinding("shop", "models")
@@ -88,3 +93,21 @@ def test_non_literals_stay_unknown() -> None:
 def test_plain_functions_and_other_names_are_not_calls() -> None:
     _, calls = find_calls("get_or_create(a=1)\nx.get_or_create_thing(a=1)\nx.get_or_create\n")
     assert calls == []
+
+
+def test_bindings_record_what_names_hold() -> None:
+    source = (
+        "def f(basket: Basket, n):\n"
+        "    order, created = Order.objects.get_or_create(n=n)\n"
+        "    for line in basket.lines.all():\n"
+        "        line.tags.get_or_create(name='x')\n"
+        "    order = None\n"
+    )
+    _, (outer, inner) = find_calls(source)
+    frame = inner.scope[-1]
+    assert frame.lookup("basket", inner.order).annotation == "Basket"
+    order = frame.lookup("order", inner.order)
+    assert order.index == 0 and [s.kind for s in order.value] == ["name", "attr", "attr", "call"]
+    line = frame.lookup("line", inner.order)
+    assert line.kind == "for" and line.value[-2].name == "all"
+    assert frame.lookup("order", 10**6).value[0].name == "None"  # the later `order = None`
