@@ -179,8 +179,10 @@ def _created_default(f: Any) -> Any:
     """The value Django writes for a field nobody set, if it is a plain literal."""
     if f.has_default():
         return f.default if isinstance(f.default, _PRIMITIVES) else UNKNOWN
-    db_default = getattr(f, "db_default", None)  # Django 5.0+
-    if db_default is not None and type(db_default).__name__ != "NOT_PROVIDED":
+    from django.db.models.fields import NOT_PROVIDED
+
+    db_default = getattr(f, "db_default", NOT_PROVIDED)  # Django 5.0+
+    if db_default is not NOT_PROVIDED:
         value = getattr(db_default, "value", UNKNOWN)  # Value(x)
         return value if isinstance(value, _PRIMITIVES) else UNKNOWN
     if f.primary_key:
@@ -237,6 +239,8 @@ def _constraint_set(opts: Any, c: Any, origin: str | None, backend: BackendFacts
         reasons.append("functional unique constraints")
     if c.deferrable is not None and not backend.deferrable:
         reasons.append("deferrable unique constraints")
+    if getattr(c, "include", None) and not backend.covering:
+        reasons.append("unique constraints with include=")
     if nulls_distinct is not None and not backend.nulls_distinct:
         reasons.append("nulls_distinct on unique constraints")
     unenforced = None
@@ -401,15 +405,16 @@ def _relations(model: Any) -> tuple[RelationFacts, ...]:
 # so server-version-dependent features take the versions Django currently supports.
 _VENDOR_FEATURES = {
     "postgresql": {},
-    "sqlite": {"deferrable": False, "nulls_distinct": False},
+    "sqlite": {"deferrable": False, "nulls_distinct": False, "covering": False},
     "mysql": {
+        "covering": False,
         "partial": False,
         "functional": False,
         "deferrable": False,
         "nulls_distinct": False,
         "note": "MariaDB ignores functional unique constraints; MySQL 8.0.13+ enforces them",
     },
-    "oracle": {"partial": False, "nulls_distinct": False},
+    "oracle": {"partial": False, "nulls_distinct": False, "covering": False},
 }
 
 

@@ -239,6 +239,9 @@ def _overrides(call: CallSite, target: Target, lookup: Lookup) -> list[Finding]:
 def _chain_filters(call: CallSite, target: Target, row: Row) -> list[Finding]:
     shown: list[str] = []
     for chain_filter in target.filters:
+        if chain_filter.implicit:
+            shown.append(chain_filter.implicit)
+            continue
         args = chain_filter.args
         truth = None
         if not (args.positional or args.star_args or args.star_kwargs):

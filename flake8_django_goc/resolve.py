@@ -59,6 +59,8 @@ MAX_DEPTH = 12
 class ChainFilter:
     method: str  # "filter", "exclude", "complex_filter"
     args: CallArgs
+    # Set for a related manager's own filter that a chained method turned into a plain filter.
+    implicit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,23 @@ class Target:
     filters: tuple[ChainFilter, ...] = ()
     # Fields the receiver itself writes on create (the FK of a related manager).
     adds: tuple[str, ...] = ()
+    related: bool = False  # a related manager (reverse FK, M2M, generic relation)
 
     @property
     def display(self) -> str:
         return f"{self.model.object_name}.{self.manager}"
+
+    def chained(self, method: str, args: CallArgs) -> Target:
+        """The target after ``.method(args)``: a related manager becomes a plain queryset."""
+        filters = self.filters
+        if self.related:
+            # Only RelatedManager.get_or_create() writes the relation; after .all()/.filter()...
+            # the relation is a filter of the queryset that the created row does not meet.
+            implicit = f".{self.manager}.{method}()"
+            filters = (*filters, ChainFilter("filter", CallArgs(), implicit))
+        if method in FILTER_METHODS:
+            filters = (*filters, ChainFilter(method, args))
+        return dataclasses.replace(self, filters=filters, adds=(), related=False)
 
 
 @dataclass(frozen=True)
@@ -164,11 +179,18 @@ class _Apps:
 
 
 @dataclass(frozen=True)
+class _Path:
+    """A module (or anything else) imported under a dotted path: ``shop.models``."""
+
+    path: str
+
+
+@dataclass(frozen=True)
 class _Request:
     """An HTTP request: ``request.user`` is an instance of AUTH_USER_MODEL."""
 
 
-_Val = _ModelClass | _Instance | _Rows | _Pair | _ClassSelf | _Func | _Apps | _Request
+_Val = _ModelClass | _Instance | _Rows | _Pair | _ClassSelf | _Func | _Apps | _Request | _Path
 
 
 class _Fail(Exception):
@@ -185,13 +207,15 @@ def resolve(call: CallSite, ctx: ModuleContext, schema: Schema) -> Resolution:
     try:
         value = interpreter.chain(call.receiver)
     except _Fail as fail:
-        fallback = interpreter.accessor_fallback(call.receiver)
-        return fallback if fallback is not None else Unresolved(fail.reason)
-    if not isinstance(value, _Rows):
-        return Unresolved(f"{_short(call.receiver_code)} is not a Django manager or queryset")
-    if len(value.targets) == 1:
-        return value.targets[0]
-    return Candidates(value.targets, each=True)
+        reason = fail.reason
+    else:
+        if isinstance(value, _Rows):
+            if len(value.targets) == 1:
+                return value.targets[0]
+            return Candidates(value.targets, each=True)
+        reason = f"{_short(call.receiver_code)} is not a Django manager or queryset"
+    fallback = interpreter.accessor_fallback(call.receiver)
+    return fallback if fallback is not None else Unresolved(reason)
 
 
 def _short(code: str) -> str:
@@ -327,7 +351,7 @@ class _Interpreter:
             return _Func("get_model")
         if path == "django.apps.apps":
             return _Apps()
-        raise _Fail(f"{path} is not a Django model")
+        return _Path(path)
 
     def annotation(self, code: str) -> _Val:
         try:
@@ -371,6 +395,8 @@ class _Interpreter:
 
     # -- attributes and calls ------------------------------------------------------------------
     def attr(self, value: _Val, name: str) -> _Val:
+        if isinstance(value, _Path):
+            return self.path_value(f"{value.path}.{name}")
         if isinstance(value, _ModelClass):
             targets = []
             for label in value.labels:
@@ -416,7 +442,7 @@ class _Interpreter:
 
     def _relation_target(self, relation: RelationFacts) -> Target:
         model = self.schema.models[relation.target]
-        return Target(model, relation.accessor, adds=relation.adds)
+        return Target(model, relation.accessor, adds=relation.adds, related=True)
 
     def _default_target(self, label: str) -> Target:
         model = self.schema.models[label]
@@ -425,15 +451,7 @@ class _Interpreter:
     def method(self, value: _Val, name: str, args: CallArgs) -> _Val:
         if isinstance(value, _Rows):
             if name in CHAIN_METHODS:
-                if name in FILTER_METHODS:
-                    added = ChainFilter(name, args)
-                    return _Rows(
-                        tuple(
-                            dataclasses.replace(t, filters=(*t.filters, added))
-                            for t in value.targets
-                        )
-                    )
-                return value
+                return _Rows(tuple(t.chained(name, args) for t in value.targets))
             if name in INSTANCE_METHODS:
                 return _Instance(_labels(value))
             if name in PAIR_METHODS:
@@ -467,6 +485,8 @@ class _Interpreter:
                 inner = self.chain((Step("name", args.positional[0].code),))
                 if isinstance(inner, _Instance):
                     return _ModelClass(inner.labels)
+        if isinstance(value, _Path):
+            raise _Fail(f"{value.path}() is not something this linter can follow")
         raise _Fail("a call in the receiver cannot be followed")
 
     def model_by_name(self, args: CallArgs) -> str:
@@ -494,19 +514,30 @@ class _Interpreter:
     # -- unknown owners ------------------------------------------------------------------------
     def accessor_fallback(self, steps: tuple[Step, ...]) -> Resolution | None:
         """``x.lines.get_or_create()`` with x unknown: the models with a ``lines`` manager."""
-        if len(steps) < 2 or steps[-1].kind != "attr":
+        start = None
+        for j in range(1, len(steps)):
+            if steps[j].kind != "attr" or steps[j - 1].kind not in ("name", "attr"):
+                break
+            if steps[j].name in self.schema.by_accessor:
+                start = j
+        if start is None:
             return None
-        if any(s.kind not in ("name", "attr") for s in steps):
-            return None
-        found = self.schema.by_accessor.get(steps[-1].name)
-        if not found:
-            return None
-        if steps[-2].kind == "attr" and steps[-2].name == "user" and self.schema.user_model:
+        found = self.schema.by_accessor[steps[start].name]
+        owner = steps[start - 1]
+        if owner.kind == "attr" and owner.name == "user" and self.schema.user_model:
             found = [(label, r) for label, r in found if label == self.schema.user_model] or found
-        targets = tuple(dict.fromkeys(self._relation_target(r) for _, r in found))
-        if len(targets) == 1:
-            return targets[0]
-        return Candidates(targets, each=False)
+        value: _Val = _Rows(tuple(dict.fromkeys(self._relation_target(r) for _, r in found)))
+        i = start + 1
+        try:
+            while i < len(steps):
+                value, i = self.step(value, steps, i)
+        except _Fail:
+            return None
+        if not isinstance(value, _Rows):
+            return None
+        if len(value.targets) == 1:
+            return value.targets[0]
+        return Candidates(value.targets, each=False)
 
 
 def _labels(value: _Rows) -> tuple[str, ...]:

@@ -99,10 +99,11 @@ class BackendFacts:
     functional: bool = True
     deferrable: bool = True
     nulls_distinct: bool = True
+    covering: bool = True  # UniqueConstraint(include=...)
     note: str = ""  # e.g. "MySQL or MariaDB: the server type is not known"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one record per model: identity is equality (and hashable)
 class ModelFacts:
     label: str  # "shop.Order"
     object_name: str
