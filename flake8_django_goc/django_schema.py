@@ -365,11 +365,60 @@ def _q_text(q: Any) -> str:
 def _manager_facts(manager: Any) -> ManagerFacts:
     cls = type(manager)
     qs = getattr(manager, "_queryset_class", None)
+    classes = [k for k in (*cls.__mro__, *(qs.__mro__ if qs else ())) if _is_project_class(k)]
     return ManagerFacts(
         name=manager.name,
         class_path=f"{cls.__module__}.{cls.__qualname__}",
         queryset_path=f"{qs.__module__}.{qs.__qualname__}" if qs else None,
+        lookup=_override_kwargs(classes, "get_or_create"),
+        filters=_override_kwargs(classes, "get_queryset", via="filter"),
     )
+
+
+def _is_project_class(cls: type) -> bool:
+    return cls is not object and not cls.__module__.startswith(("django.", "builtins"))
+
+
+def _override_kwargs(classes: list[type], method: str, via: str | None = None) -> tuple:
+    """Literal kwargs an override passes on: ``super().<method>(k=v, **kwargs)``, or with
+    ``via``, ``super().<method>().<via>(k=v)``. Only the first class defining ``method`` counts."""
+    import ast
+    import inspect
+    import textwrap
+
+    for cls in classes:
+        function = vars(cls).get(method)
+        if function is None:
+            continue
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+        except (OSError, TypeError, SyntaxError):
+            return ()
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            inner = node.func.value
+            if via is not None:
+                if node.func.attr != via or not isinstance(inner, ast.Call):
+                    continue
+                if not isinstance(inner.func, ast.Attribute) or inner.func.attr != method:
+                    continue
+                inner = inner.func.value
+            elif node.func.attr != method:
+                continue
+            if not (isinstance(inner, ast.Call) and getattr(inner.func, "id", None) == "super"):
+                continue
+            found = []
+            for keyword in node.keywords:
+                if keyword.arg is None:
+                    continue
+                try:
+                    found.append((keyword.arg, ast.literal_eval(keyword.value)))
+                except ValueError:
+                    continue
+            return tuple(found)
+        return ()
+    return ()
 
 
 def _relations(model: Any) -> tuple[RelationFacts, ...]:

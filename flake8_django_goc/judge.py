@@ -73,7 +73,7 @@ def _lookup(call: CallSite, target: Target) -> Lookup:
     plain: dict[str, Value] = {}
     filter_only: list[str] = []
     iexact: dict[str, Value] = {}
-    for key, value in call.args.kwargs:
+    for key, value in (*target.extra_lookup, *call.args.kwargs):
         if key in ("defaults", "create_defaults"):
             continue
         if "__" in key:
@@ -251,7 +251,8 @@ def _chain_filters(call: CallSite, target: Target, row: Row) -> list[Finding]:
             if chain_filter.method == "exclude" and truth is not None:
                 truth = not truth
         if truth is not True:
-            shown.append(f".{chain_filter.method}({_args_text(args)})")
+            text = f".{chain_filter.method}({_args_text(args)})"
+            shown.append(f"{chain_filter.origin}'s {text}" if chain_filter.origin else text)
     if not shown:
         return []
     return [

@@ -13,7 +13,7 @@ from flake8.exceptions import ExecutionError
 from flake8.options.manager import OptionManager
 from flake8.style_guide import Decision, DecisionEngine, Selected
 
-from . import __version__
+from . import __version__, stats
 from .check import check_source
 from .django_schema import SetupError, load_schema
 from .rules import OPT_IN, RULES, opted_in
@@ -33,6 +33,7 @@ class Plugin:
     schema: ClassVar[Schema | None] = None
     # Opt-in codes (DGC1xx) the user selected by name; `--select DGC` alone does not enable them.
     opted_in: ClassVar[frozenset[str]] = frozenset()
+    stats_file: ClassVar[str | None] = None
 
     def __init__(self, tree: ast.AST, filename: str, lines: list[str]) -> None:
         self.tree = tree
@@ -46,6 +47,12 @@ class Plugin:
             default=None,
             parse_from_config=True,
             help=SETTINGS_HELP,
+        )
+        manager.add_option(
+            "--django-goc-stats",
+            action="store_true",
+            parse_from_config=True,
+            help="Print how many get_or_create-family calls were tied to a model at the end.",
         )
         manager.extend_default_ignore(list(OPT_IN))
 
@@ -72,17 +79,20 @@ class Plugin:
             cls.schema = load_schema(settings)
         except SetupError as exc:
             raise ExecutionError(f"flake8-django-goc: {exc}") from None
+        cls.stats_file = stats.start() if options.django_goc_stats else None
 
     def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
         schema = self.schema
         if schema is None:
             return
         try:
-            reports = check_source("".join(self.lines), self.filename, schema, self.tree).reports
+            result = check_source("".join(self.lines), self.filename, schema, self.tree)
         except Exception as exc:  # never crash the user's flake8 run
             _warn(self.filename, exc)
             return
-        for report in reports:
+        if self.stats_file and result.calls:
+            stats.record(self.stats_file, result.calls, result.resolved)
+        for report in result.reports:
             if report.finding.code.startswith(OPT_IN) and report.finding.code not in self.opted_in:
                 continue
             yield report.line, report.col, report.finding.text(), type(self)

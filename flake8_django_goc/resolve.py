@@ -61,6 +61,7 @@ class ChainFilter:
     args: CallArgs
     # Set for a related manager's own filter that a chained method turned into a plain filter.
     implicit: str | None = None
+    origin: str | None = None  # where a filter the user did not write comes from
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ class Target:
     # Fields the receiver itself writes on create (the FK of a related manager).
     adds: tuple[str, ...] = ()
     related: bool = False  # a related manager (reverse FK, M2M, generic relation)
+    # Lookup keys an overridden get_or_create() of the manager adds.
+    extra_lookup: tuple[tuple[str, Value], ...] = ()
 
     @property
     def display(self) -> str:
@@ -403,7 +406,7 @@ class _Interpreter:
                 model = self.schema.models[label]
                 if name not in model.manager_names():
                     raise _Fail(f"{label}.{name} is not a manager of the model")
-                targets.append(Target(model, name))
+                targets.append(manager_target(model, name))
             return _Rows(tuple(targets))
         if isinstance(value, _Instance):
             return self.instance_attr(value, name)
@@ -446,7 +449,7 @@ class _Interpreter:
 
     def _default_target(self, label: str) -> Target:
         model = self.schema.models[label]
-        return Target(model, model.default_manager)
+        return manager_target(model, model.default_manager)
 
     def method(self, value: _Val, name: str, args: CallArgs) -> _Val:
         if isinstance(value, _Rows):
@@ -538,6 +541,21 @@ class _Interpreter:
         if len(value.targets) == 1:
             return value.targets[0]
         return Candidates(value.targets, each=False)
+
+
+def manager_target(model: ModelFacts, name: str) -> Target:
+    """Rows of ``Model.<name>``, with what an overriding manager adds to every call."""
+    lookup_name = model.default_manager if name == "_default_manager" else name
+    facts = next((m for m in model.managers if m.name == lookup_name), None)
+    if facts is None or name == "_base_manager":
+        return Target(model, name)
+    extra = tuple((k, Value(repr(v), v)) for k, v in facts.lookup)
+    filters: tuple[ChainFilter, ...] = ()
+    if facts.filters:
+        kwargs = tuple((k, Value(repr(v), v)) for k, v in facts.filters)
+        origin = f"{model.object_name}.{name}.get_queryset()"
+        filters = (ChainFilter("filter", CallArgs(kwargs), origin=origin),)
+    return Target(model, name, filters=filters, extra_lookup=extra)
 
 
 def _labels(value: _Rows) -> tuple[str, ...]:

@@ -78,6 +78,11 @@ class ManagerFacts:
     name: str
     class_path: str  # dotted path of the manager class
     queryset_path: str | None = None
+    # Literal keyword arguments an overridden get_or_create() adds to the lookup
+    # (`super().get_or_create(status="open", **kwargs)`), and literal filters an overridden
+    # get_queryset() applies (`super().get_queryset().filter(status="open")`).
+    lookup: tuple[tuple[str, Any], ...] = ()
+    filters: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
