@@ -575,8 +575,9 @@ def _choices_members(path: str, choices: Any, out: dict[str, Any]) -> None:
 _loaded: dict[str, Schema] = {}
 
 
-def load_schema(settings_module: str) -> Schema:
-    """The Schema for ``settings_module``; Django is set up at most once per process."""
+def load_schema(settings_module: str, use_cache: bool = True) -> Schema:
+    """The Schema for ``settings_module``: from the on-disk cache when fresh, else built by
+    setting Django up (at most once per process)."""
     if settings_module not in _loaded:
         if _loaded:
             (other,) = _loaded
@@ -584,5 +585,10 @@ def load_schema(settings_module: str) -> Schema:
                 f"Django is already set up with {other!r} in this process; it cannot also load "
                 f"{settings_module!r}."
             )
-        _loaded[settings_module] = build_schema(settings_module)
+        if use_cache and not os.environ.get("FLAKE8_DJANGO_GOC_NO_CACHE"):
+            from . import schema_cache
+
+            _loaded[settings_module] = schema_cache.cached(settings_module, build_schema)
+        else:
+            _loaded[settings_module] = build_schema(settings_module)
     return _loaded[settings_module]

@@ -54,6 +54,12 @@ class Plugin:
             parse_from_config=True,
             help="Print how many get_or_create-family calls were tied to a model at the end.",
         )
+        manager.add_option(
+            "--django-goc-no-cache",
+            action="store_true",
+            parse_from_config=True,
+            help="Set Django up even when the cached model facts are still fresh.",
+        )
         manager.extend_default_ignore(list(OPT_IN))
 
     @classmethod
@@ -76,7 +82,7 @@ class Plugin:
                 )
             return  # installed but not configured: stay out of the way of plain flake8 runs
         try:
-            cls.schema = load_schema(settings)
+            cls.schema = load_schema(settings, use_cache=not options.django_goc_no_cache)
         except SetupError as exc:
             raise ExecutionError(f"flake8-django-goc: {exc}") from None
         cls.stats_file = stats.start() if options.django_goc_stats else None
