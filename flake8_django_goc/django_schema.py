@@ -370,8 +370,8 @@ def _manager_facts(manager: Any) -> ManagerFacts:
         name=manager.name,
         class_path=f"{cls.__module__}.{cls.__qualname__}",
         queryset_path=f"{qs.__module__}.{qs.__qualname__}" if qs else None,
-        lookup=_override_kwargs(classes, "get_or_create"),
-        filters=_override_kwargs(classes, "get_queryset", via="filter"),
+        lookup=_override_kwargs(manager, classes, "get_or_create"),
+        filters=_override_kwargs(manager, classes, "get_queryset", via="filter"),
     )
 
 
@@ -379,9 +379,13 @@ def _is_project_class(cls: type) -> bool:
     return cls is not object and not cls.__module__.startswith(("django.", "builtins"))
 
 
-def _override_kwargs(classes: list[type], method: str, via: str | None = None) -> tuple:
-    """Literal kwargs an override passes on: ``super().<method>(k=v, **kwargs)``, or with
-    ``via``, ``super().<method>().<via>(k=v)``. Only the first class defining ``method`` counts."""
+def _override_kwargs(
+    manager: Any, classes: list[type], method: str, via: str | None = None
+) -> tuple[tuple[str, Any], ...]:
+    """Literal kwargs an override passes on, as in django-oscar's basket managers:
+    ``return super().get_or_create(status="open", **kwargs)`` (or ``self.get_queryset()...``),
+    and with ``via``: ``return super().get_queryset().filter(status=self.status_filter)``.
+    Only the first class defining ``method`` counts."""
     import ast
     import inspect
     import textwrap
@@ -406,19 +410,56 @@ def _override_kwargs(classes: list[type], method: str, via: str | None = None) -
                 inner = inner.func.value
             elif node.func.attr != method:
                 continue
-            if not (isinstance(inner, ast.Call) and getattr(inner.func, "id", None) == "super"):
+            if not _is_own_rows(inner):
                 continue
             found = []
             for keyword in node.keywords:
-                if keyword.arg is None:
-                    continue
-                try:
-                    found.append((keyword.arg, ast.literal_eval(keyword.value)))
-                except ValueError:
-                    continue
+                if keyword.arg is not None and keyword.arg != "defaults":
+                    value = _static_value(keyword.value, manager)
+                    if value is not UNKNOWN:
+                        found.append((keyword.arg, value))
             return tuple(found)
         return ()
     return ()
+
+
+def _is_own_rows(node: Any) -> bool:
+    """``super()``, ``super(Cls, self)`` or ``self.get_queryset()``."""
+    import ast
+
+    if not isinstance(node, ast.Call):
+        return False
+    if isinstance(node.func, ast.Name) and node.func.id == "super":
+        return True
+    func = node.func
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "get_queryset"
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "self"
+    )
+
+
+def _static_value(node: Any, manager: Any) -> Any:
+    """A literal, ``self.ATTR`` of the manager or ``self.model.ATTR`` of its model."""
+    import ast
+
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError):
+        pass
+    path = []
+    while isinstance(node, ast.Attribute):
+        path.append(node.attr)
+        node = node.value
+    if not (isinstance(node, ast.Name) and node.id == "self") or not path:
+        return UNKNOWN
+    value: Any = manager
+    for attr in reversed(path):
+        value = getattr(value, attr, UNKNOWN)
+        if value is UNKNOWN:
+            return UNKNOWN
+    return value if isinstance(value, _PRIMITIVES) else UNKNOWN
 
 
 def _relations(model: Any) -> tuple[RelationFacts, ...]:
@@ -434,9 +475,11 @@ def _relations(model: Any) -> tuple[RelationFacts, ...]:
                     RelationFacts(accessor, "reverse_fk", _label(f.related_model), (f.field.name,))
                 )
             elif f.many_to_many:
-                found.append(RelationFacts(accessor, "m2m", _label(f.related_model)))
+                through = _label(f.through) if getattr(f, "through", None) else None
+                found.append(RelationFacts(accessor, "m2m", _label(f.related_model), (), through))
         elif f.many_to_many and f.concrete:
-            found.append(RelationFacts(f.name, "m2m", _label(f.related_model)))
+            through = _label(f.remote_field.through) if f.remote_field.through else None
+            found.append(RelationFacts(f.name, "m2m", _label(f.related_model), (), through))
     for f in opts.private_fields:
         if type(f).__name__ == "GenericRelation" or hasattr(f, "object_id_field_name"):
             if getattr(f, "related_model", None) is None or not hasattr(

@@ -73,7 +73,7 @@ def _lookup(call: CallSite, target: Target) -> Lookup:
     plain: dict[str, Value] = {}
     filter_only: list[str] = []
     iexact: dict[str, Value] = {}
-    for key, value in (*target.extra_lookup, *call.args.kwargs):
+    for key, value in (*call.args.kwargs, *target.extra_lookup):
         if key in ("defaults", "create_defaults"):
             continue
         if "__" in key:

@@ -74,6 +74,7 @@ class Target:
     # Fields the receiver itself writes on create (the FK of a related manager).
     adds: tuple[str, ...] = ()
     related: bool = False  # a related manager (reverse FK, M2M, generic relation)
+    through: str | None = None  # an M2M manager's through model
     # Lookup keys an overridden get_or_create() of the manager adds.
     extra_lookup: tuple[tuple[str, Value], ...] = ()
 
@@ -288,6 +289,8 @@ class _Interpreter:
         if binding.value is None:
             if binding.name == "request":
                 return _Request()
+            if binding.name == "apps":  # RunPython(forwards): def forwards(apps, schema_editor)
+                return _Apps()
             raise _Fail(f"the type of {binding.name!r} is not known (add a type annotation)")
         # Evaluate what was assigned as of the binding's position.
         saved = self.order
@@ -341,6 +344,8 @@ class _Interpreter:
                 return _Apps()
             if name == "type":
                 return _Func("type")
+            if name == "super":
+                return _Func("super")
             raise _Fail(f"{name!r} is not an imported name or a class of this module")
         return self.path_value(path)
 
@@ -412,6 +417,10 @@ class _Interpreter:
             return self.instance_attr(value, name)
         if isinstance(value, _Rows) and name == "model":
             return _ModelClass(_labels(value))
+        if isinstance(value, _Rows) and name == "through":
+            through = tuple(dict.fromkeys(t.through for t in value.targets if t.through))
+            if through and all(t.through for t in value.targets):
+                return _ModelClass(through)
         if isinstance(value, _ClassSelf):
             binding = value.frame.lookup(name, self.order)
             if binding is None:
@@ -445,7 +454,9 @@ class _Interpreter:
 
     def _relation_target(self, relation: RelationFacts) -> Target:
         model = self.schema.models[relation.target]
-        return Target(model, relation.accessor, adds=relation.adds, related=True)
+        return Target(
+            model, relation.accessor, adds=relation.adds, related=True, through=relation.through
+        )
 
     def _default_target(self, label: str) -> Target:
         model = self.schema.models[label]
@@ -484,6 +495,11 @@ class _Interpreter:
                 return _ModelClass((self.schema.user_model,))
             if value.name == "get_model":
                 return _ModelClass((self.model_by_name(args),))
+            if value.name == "super" and not args.positional:
+                # super() in a Manager/QuerySet subclass works on the same rows as self.
+                inner = self.chain((Step("name", "self"),))
+                if isinstance(inner, _Rows):
+                    return inner
             if value.name == "type" and len(args.positional) == 1:
                 inner = self.chain((Step("name", args.positional[0].code),))
                 if isinstance(inner, _Instance):

@@ -94,6 +94,7 @@ class RelationFacts:
     target: str  # label of the model the manager returns
     # Fields of the target the manager adds to the created row (the FK, or content type + id).
     adds: tuple[str, ...] = ()
+    through: str | None = None  # M2M: label of the through model
 
 
 @dataclass(frozen=True)
