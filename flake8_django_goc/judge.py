@@ -61,7 +61,9 @@ def judge(call: CallSite, target: Target) -> list[Finding]:
     row = _created_row(lookup, target.model)
     findings = _coverage(call, target, lookup, row)
     findings += _overrides(call, target, lookup)
-    findings += _chain_filters(call, target, row)
+    # A dropped `__` key of an uncovered lookup is already explained by the coverage message.
+    covered = not any(f.code in (DGC001, DGC002, DGC004) for f in findings)
+    findings += _chain_filters(call, target, row, dropped_keys=covered)
     return findings
 
 
@@ -236,34 +238,46 @@ def _overrides(call: CallSite, target: Target, lookup: Lookup) -> list[Finding]:
     ]
 
 
-def _chain_filters(call: CallSite, target: Target, row: Row) -> list[Finding]:
-    shown: list[str] = []
+def _chain_filters(call: CallSite, target: Target, row: Row, dropped_keys: bool) -> list[Finding]:
+    """DGC006: conditions of the get() that the created row is not shown to meet."""
+    unmet: list[str] = []
     for chain_filter in target.filters:
-        if chain_filter.implicit:
-            shown.append(chain_filter.implicit)
-            continue
         args = chain_filter.args
         truth = None
-        if not (args.positional or args.star_args or args.star_kwargs):
+        if not (args.positional or args.star_args or args.star_kwargs) and args.kwargs:
             pairs = [(k, v.literal) for k, v in args.kwargs]
             codes = {k: v.code for k, v in args.kwargs}
             truth = evaluate_kwargs(pairs, row, codes)
             if chain_filter.method == "exclude" and truth is not None:
                 truth = not truth
         if truth is not True:
-            text = f".{chain_filter.method}({_args_text(args)})"
-            shown.append(f"{chain_filter.origin}'s {text}" if chain_filter.origin else text)
-    if not shown:
+            text = chain_filter.implicit or f".{chain_filter.method}({_args_text(args)})"
+            unmet.append(f"{chain_filter.origin}'s {text}" if chain_filter.origin else text)
+    # Lookup keys the INSERT drops (`color__iexact`) narrow the get() the same way.
+    dropped = [
+        (k, v)
+        for k, v in call.args.kwargs
+        if dropped_keys and k not in ("defaults", "create_defaults") and "__" in k
+    ]
+    for key, value in dropped:
+        if evaluate_kwargs([(key, value.literal)], row, {key: value.code}) is not True:
+            unmet.append(f"{key}={_short(value.code)}")
+    if not unmet:
         return []
     return [
         Finding(
             DGC006,
-            f"{''.join(shown)} before {call.method}() narrows the lookup but is not written to "
-            "the created row, which is not shown to match it: the next call will not find the row "
-            "(or the retry after an IntegrityError raises). Move those conditions into the "
-            f"{call.method}() keyword arguments.",
+            f"{call.method}() looks up with {', '.join(unmet)}, which the created row is not "
+            "shown to meet (only plain keyword arguments are written on create): the next call "
+            "will not find the row, and the retry after an IntegrityError raises. Fix: pass the "
+            f"values as plain {call.method}() keyword arguments or set them in defaults.",
         )
     ]
+
+
+def _short(code: str) -> str:
+    code = " ".join(code.split())
+    return code if len(code) <= 30 else code[:27] + "..."
 
 
 # ------------------------------------------------------------------------------------- messages

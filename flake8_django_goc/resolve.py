@@ -75,6 +75,7 @@ class Target:
     adds: tuple[str, ...] = ()
     related: bool = False  # a related manager (reverse FK, M2M, generic relation)
     through: str | None = None  # an M2M manager's through model
+    owner: str | None = None  # source text of a related manager's instance (`ctx.customer`)
     # Lookup keys an overridden get_or_create() of the manager adds.
     extra_lookup: tuple[tuple[str, Value], ...] = ()
 
@@ -87,9 +88,11 @@ class Target:
         filters = self.filters
         if self.related:
             # Only RelatedManager.get_or_create() writes the relation; after .all()/.filter()...
-            # the relation is a filter of the queryset that the created row does not meet.
+            # the relation is a filter of the queryset the created row meets only if the lookup
+            # writes the same instance (customer=ctx.customer).
             implicit = f".{self.manager}.{method}()"
-            filters = (*filters, ChainFilter("filter", CallArgs(), implicit))
+            kwargs = tuple((f, Value(self.owner or "<owner>")) for f in self.adds)
+            filters = (*filters, ChainFilter("filter", CallArgs(kwargs), implicit))
         if method in FILTER_METHODS:
             filters = (*filters, ChainFilter(method, args))
         return dataclasses.replace(self, filters=filters, adds=(), related=False)
@@ -258,6 +261,8 @@ class _Interpreter:
             args = steps[i + 1].args or CallArgs()
             return self.method(value, step.name, args), i + 2
         if step.kind == "attr":
+            if isinstance(value, _Instance):
+                return self.instance_attr(value, step.name, _steps_code(steps[:i])), i + 1
             return self.attr(value, step.name), i + 1
         if step.kind == "call":
             return self.called(value, step.args or CallArgs()), i + 1
@@ -432,7 +437,7 @@ class _Interpreter:
             return _Instance((self.schema.user_model,))
         raise _Fail(f".{name} cannot be followed here")
 
-    def instance_attr(self, value: _Instance, name: str) -> _Val:
+    def instance_attr(self, value: _Instance, name: str, owner: str | None = None) -> _Val:
         if name == "__class__":
             return _ModelClass(value.labels)
         targets: list[Target] = []
@@ -441,7 +446,7 @@ class _Interpreter:
             model = self.schema.models[label]
             relation = next((r for r in model.relations if r.accessor == name), None)
             if relation is not None:
-                targets.append(self._relation_target(relation))
+                targets.append(self._relation_target(relation, owner))
                 continue
             facts = model.fields.get(name)
             if facts is not None and facts.related_label in self.schema.models:
@@ -452,10 +457,15 @@ class _Interpreter:
             raise _Fail(f"{name!r} means different things on {', '.join(value.labels)}")
         return _Rows(tuple(targets)) if targets else _Instance(tuple(dict.fromkeys(related)))
 
-    def _relation_target(self, relation: RelationFacts) -> Target:
+    def _relation_target(self, relation: RelationFacts, owner: str | None = None) -> Target:
         model = self.schema.models[relation.target]
         return Target(
-            model, relation.accessor, adds=relation.adds, related=True, through=relation.through
+            model,
+            relation.accessor,
+            adds=relation.adds,
+            related=True,
+            through=relation.through,
+            owner=owner,
         )
 
     def _default_target(self, label: str) -> Target:
@@ -545,7 +555,9 @@ class _Interpreter:
         owner = steps[start - 1]
         if owner.kind == "attr" and owner.name == "user" and self.schema.user_model:
             found = [(label, r) for label, r in found if label == self.schema.user_model] or found
-        value: _Val = _Rows(tuple(dict.fromkeys(self._relation_target(r) for _, r in found)))
+        owner_code = _steps_code(steps[:start])
+        targets = (self._relation_target(r, owner_code) for _, r in found)
+        value: _Val = _Rows(tuple(dict.fromkeys(targets)))
         i = start + 1
         try:
             while i < len(steps):
@@ -572,6 +584,13 @@ def manager_target(model: ModelFacts, name: str) -> Target:
         origin = f"{model.object_name}.{name}.get_queryset()"
         filters = (ChainFilter("filter", CallArgs(kwargs), origin=origin),)
     return Target(model, name, filters=filters, extra_lookup=extra)
+
+
+def _steps_code(steps: tuple[Step, ...]) -> str | None:
+    """Source text of a plain ``name.attr.attr`` prefix."""
+    if not steps or any(s.kind not in ("name", "attr") for s in steps):
+        return None
+    return ".".join(s.name for s in steps)
 
 
 def _labels(value: _Rows) -> tuple[str, ...]:

@@ -61,7 +61,7 @@ def leaf(key: str, value: Any, row: Row, value_code: str | None = None) -> Truth
     if names is None or len(names) != 1 or "__" in lookup:
         return None  # a relation path or a custom lookup: cannot evaluate
     cell = row.cell(names[0])
-    if lookup == "exact" and value_code is not None and cell.code == value_code:
+    if lookup in ("exact", "iexact") and value_code is not None and cell.code == value_code:
         return True  # the same expression is written and filtered on
     if lookup == "isnull" and isinstance(value, bool):
         if cell.not_null:
