@@ -21,7 +21,7 @@ import os
 import re
 import sys
 import tokenize
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -117,18 +117,20 @@ def read_flake8_config(cwd: str) -> tuple[dict[str, Any], str | None]:
             continue
         if "flake8" not in cfg and "flake8:local-plugins" not in cfg:
             continue  # flake8 only takes a file with a flake8 section
+        where = f"[flake8] of {name}"
+        if "flake8" not in cfg:
+            return {}, where
         values: dict[str, Any] = {}
-        section = cfg["flake8"] if "flake8" in cfg else {}
-        for raw_key, raw in section.items():
+        for raw_key, raw in cfg["flake8"].items():
             key = _key(raw_key)
             if key in LIST_KEYS:
                 values[key] = split_list(raw)
             elif key in STR_KEYS:
                 values[key] = raw.strip()
             elif key in PLUGIN_BOOL_KEYS:
-                values[key] = _boolean(raw, f"{key} in [flake8] of {name}")
+                values[key] = _boolean(raw, f"{key} in {where}")
             # other keys belong to flake8 and its other plugins
-        return values, f"[flake8] of {name}"
+        return values, where
     return {}, None
 
 
@@ -198,7 +200,7 @@ class Options:
 
 
 def resolve_options(
-    cli: dict[str, Any], cwd: str, environ: dict[str, str] | os._Environ[str], isolated: bool
+    cli: dict[str, Any], cwd: str, environ: Mapping[str, str], isolated: bool
 ) -> Options:
     """Merge the command line (``cli``: keys given there), pyproject and the flake8 section."""
     values: dict[str, Any] = {}
@@ -426,7 +428,7 @@ class Checker:
             return
         lines = io.StringIO(source).readlines()
         if not self.disable_noqa and any(NOQA_FILE.match(line) for line in lines):
-            return  # `# flake8: noqa`: flake8 does not run plugins on the file at all
+            return  # a file-level "flake8" noqa line: flake8 runs no plugin on the file
         try:
             tree = ast.parse(source)
         except (SyntaxError, ValueError):
@@ -455,9 +457,8 @@ class Checker:
         return [Result(path, r.line, r.col + 1, r.finding.code, r.finding.message) for r in reports]
 
     def _failed(self, path: str, exc: Exception) -> None:
-        import libcst  # already imported by check_source
-
-        if isinstance(exc, libcst.ParserSyntaxError):
+        libcst = sys.modules.get("libcst")  # imported by check_source, if it got that far
+        if libcst is not None and isinstance(exc, libcst.ParserSyntaxError):
             # Valid Python libcst cannot parse: a known limit, as in the plugin, not a crash.
             self.skip(path, f"libcst cannot parse it ({str(exc).splitlines()[0]})")
         else:
@@ -547,7 +548,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="set Django up even when the cached model facts are still fresh",
     )
     add("--exit-zero", action="store_true", help="exit 0 even when something is reported")
-    add("--disable-noqa", action="store_true", help="report findings on # noqa lines too")
+    add("--disable-noqa", action="store_true", help="ignore noqa comments")
     add("--isolated", action="store_true", help="ignore the configuration files")
     add(
         "-q",
@@ -622,13 +623,13 @@ def check_command(argv: list[str]) -> int:
 
 def _nothing_selected(options: Options) -> str:
     chosen = [
-        f"{key} = {','.join(values)} (from {options.origin.get(key, '?')})"
-        for key, values in (("select", options.select), ("ignore", options.ignore))
-        if values is not None
-    ] + [
-        f"{key} = {','.join(values)} (from {options.origin.get(key, '?')})"
-        for key, values in (("extend-ignore", options.extend_ignore),)
-        if values
+        f"{key} = {','.join(values or ())} (from {options.origin[key]})"
+        for key, values in (
+            ("select", options.select),
+            ("ignore", options.ignore),
+            ("extend-ignore", options.extend_ignore),
+        )
+        if key in options.origin
     ]
     return (
         f"no DGC code is selected ({'; '.join(chosen) or 'nothing'}). Select them with "

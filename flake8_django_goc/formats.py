@@ -18,8 +18,10 @@ change)::
     }
 
 ``path`` is the path as given or walked (the same text the default format prints); ``level`` is
-``error`` for DGC0xx and ``warning`` for the opt-in diagnostics DGC1xx; ``stats.files`` counts
-files that hold at least one get_or_create-family call.
+``error`` for DGC0xx and ``warning`` for the opt-in diagnostics DGC1xx (the same level is used
+by ``github``, ``::error``/``::warning``, and ``sarif``); ``stats.files`` counts files that hold at
+least one get_or_create-family call; ``skipped`` lists files that could not be checked
+(``internal``: an internal error, which makes the exit code 2).
 """
 
 from __future__ import annotations
@@ -224,7 +226,6 @@ def render_sarif(run: Run, quiet: int = 0, root: str | None = None) -> str:
                     "driver": {
                         "name": NAME,
                         "version": __version__,
-                        "semanticVersion": __version__,
                         "informationUri": INFORMATION_URI,
                         "rules": rules,
                     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import functools
 import re
+from importlib import metadata
 from collections import defaultdict
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from flake8_run import PROJECT, parse_reports, run_flake8
 
 EXPECT = re.compile(r"#\s*expect:\s*([A-Za-z0-9, ]+?)\s*(?:#|$)")
 SETTINGS = re.compile(r"^#\s*settings:\s*(\S+)", re.MULTILINE)
+REQUIRES = re.compile(r"^#\s*requires-django:\s*(\d+)\.(\d+)", re.MULTILINE)
+DJANGO = tuple(int(p) for p in metadata.version("django").split(".")[:2])
 DEFAULT_SETTINGS = "goc_project.settings"
 METHODS = {"get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create"}
 
