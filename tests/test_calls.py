@@ -103,7 +103,7 @@ def test_bindings_record_what_names_hold() -> None:
         "        line.tags.get_or_create(name='x')\n"
         "    order = None\n"
     )
-    _, (outer, inner) = find_calls(source)
+    _, (_, inner) = find_calls(source)
     frame = inner.scope[-1]
     assert frame.lookup("basket", inner.order).annotation == "Basket"
     order = frame.lookup("order", inner.order)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import ast
 import functools
 import re
-from importlib import metadata
 from collections import defaultdict
+from importlib import metadata
 from pathlib import Path
 
 import pytest
