@@ -8,114 +8,26 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
 
+from .callsite import (
+    GATE,
+    METHODS,
+    Binding,
+    CallArgs,
+    CallSite,
+    Frame,
+    ImportBinding,
+    ModuleFacts,
+    Step,
+    Value,
+    could_contain_call,
+)
 from .schema import UNKNOWN
 
-METHODS = frozenset({"get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create"})
-# The cheapest test that a source can hold a call (every method name contains it).
-GATE = "_or_create"
-
-
-@dataclass(frozen=True)
-class Value:
-    """An argument: source text, value when a literal, keys when a dict literal."""
-
-    code: str
-    literal: Any = UNKNOWN
-    items: tuple[tuple[str, Value], ...] | None = None  # dict literal / dict(...) with str keys
-    items_complete: bool = True  # False when the dict also has ** parts or computed keys
-
-    @property
-    def is_literal(self) -> bool:
-        return self.literal is not UNKNOWN
-
-
-@dataclass(frozen=True)
-class CallArgs:
-    kwargs: tuple[tuple[str, Value], ...] = ()
-    positional: tuple[Value, ...] = ()
-    star_args: tuple[Value, ...] = ()  # *expr
-    star_kwargs: tuple[Value, ...] = ()  # **expr that is not a literal dict
-
-    def get(self, key: str) -> Value | None:
-        for k, v in self.kwargs:
-            if k == key:
-                return v
-        return None
-
-
-@dataclass(frozen=True)
-class Step:
-    """One link of a receiver chain: ``Name``, ``.attr``, ``(...)`` or ``[...]``/other."""
-
-    kind: str  # "name", "attr", "call", "index", "expr"
-    name: str = ""
-    args: CallArgs | None = None
-
-
-@dataclass(frozen=True)
-class Binding:
-    """A name bound in a scope: ``x = expr``, ``a, b = expr``, ``for x in expr``, ``x: T``."""
-
-    name: str
-    order: int  # traversal order: a binding applies to calls with a larger order
-    value: tuple[Step, ...] | None = None
-    index: int | None = None  # position in a tuple target
-    kind: str = "assign"  # "assign", "for" (an element of value), "annotation"
-    annotation: str | None = None
-
-
-@dataclass(eq=False)
-class Frame:
-    """An enclosing class or function of a call; its bindings fill in as the traversal goes on."""
-
-    kind: str  # "class" or "function"
-    name: str
-    bases: tuple[str, ...] = ()  # class bases / function decorators, as source text
-    bindings: list[Binding] = field(default_factory=list)
-
-    def lookup(self, name: str, before: int) -> Binding | None:
-        """The last binding of ``name`` made before ``before`` (any, for class attributes)."""
-        found = None
-        for binding in self.bindings:
-            if binding.name == name and (binding.order < before or self.kind == "class"):
-                found = binding
-        return found
-
-
-@dataclass(frozen=True)
-class CallSite:
-    method: str
-    line: int
-    col: int
-    receiver: tuple[Step, ...]
-    receiver_code: str
-    args: CallArgs
-    scope: tuple[Frame, ...] = ()
-    order: int = 0
-
-
-@dataclass(frozen=True)
-class ImportBinding:
-    """``import module`` / ``from [.]module import attr``; level counts the leading dots."""
-
-    module: str
-    attr: str | None = None
-    level: int = 0
-
-
-@dataclass(frozen=True)
-class ModuleFacts:
-    imports: dict[str, ImportBinding] = field(default_factory=dict)
-    classes: frozenset[str] = frozenset()  # qualnames of classes defined in the module
-
-
-def could_contain_call(source: str) -> bool:
-    return GATE in source
+__all__ = ["GATE", "METHODS", "could_contain_call", "find_calls", "positions_from_ast"]
 
 
 def positions_from_ast(tree: ast.AST) -> list[tuple[int, int]]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass, field
 
-from .calls import CallSite, could_contain_call, find_calls, positions_from_ast
+from .callsite import CallSite, could_contain_call
 from .judge import judge
 from .resolve import Candidates, ModuleContext, Target, module_context, resolve, with_constants
 from .rules import DGC100, Finding
@@ -33,6 +34,8 @@ def check_source(
     result = FileResult()
     if not could_contain_call(source):
         return result
+    from .calls import find_calls, positions_from_ast  # libcst, only for candidate files
+
     positions = positions_from_ast(tree) if tree is not None else None
     if positions == []:
         return result  # the text mentions the name, but no call has it: skip the libcst parse
@@ -93,3 +96,16 @@ def _judge_candidates(call: CallSite, candidates: Candidates) -> list[Finding] |
         )
         for first, models in merged.values()
     ]
+
+
+def describe_failure(exc: Exception) -> str:
+    """Why a file was skipped, for the one-line note on stderr (plugin and command alike)."""
+    libcst = sys.modules.get("libcst")  # imported by check_source, if it got that far
+    if libcst is not None and isinstance(exc, libcst.ParserSyntaxError):
+        return f"libcst cannot parse it ({str(exc).splitlines()[0]})"
+    return f"internal error {type(exc).__name__}: {exc} (please report it)"
+
+
+def is_internal_error(exc: Exception) -> bool:
+    libcst = sys.modules.get("libcst")
+    return not (libcst is not None and isinstance(exc, libcst.ParserSyntaxError))

@@ -26,19 +26,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .callsite import could_contain_call
+from .check import FileResult, check_source, describe_failure, is_internal_error
 from .django_schema import SetupError, load_schema
 from .formats import FORMATS, Result, Run, Skipped, render
 from .rules import OPT_IN, RULES, opted_in
 
 if TYPE_CHECKING:
-    from .check import FileResult
     from .schema import Schema
 
 PROG = "flake8-django-goc"
-
-# calls.GATE, repeated because importing calls imports libcst (~100 ms) that most runs never need;
-# tests/test_cli.py checks that the two agree.
-GATE = "_or_create"
 
 # flake8's defaults.EXCLUDE, plus directories that never hold project code.
 FLAKE8_EXCLUDE = (".svn", "CVS", ".bzr", ".hg", ".git", "__pycache__", ".tox", ".nox", ".eggs")
@@ -424,7 +421,7 @@ class Checker:
         except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
             self.skip(path, f"cannot decode it ({_first_line(exc)})")
             return
-        if GATE not in source:
+        if not could_contain_call(source):
             return
         lines = io.StringIO(source).readlines()
         if not self.disable_noqa and any(NOQA_FILE.match(line) for line in lines):
@@ -434,7 +431,7 @@ class Checker:
         except (SyntaxError, ValueError):
             return  # flake8 reports E999 for it; not our business
         try:
-            result = _check_source()(source, path, self.schema, tree)
+            result = check_source(source, path, self.schema, tree)
         except Exception as exc:  # one odd file must not end the run
             self._failed(path, exc)
             return
@@ -457,13 +454,8 @@ class Checker:
         return [Result(path, r.line, r.col + 1, r.finding.code, r.finding.message) for r in reports]
 
     def _failed(self, path: str, exc: Exception) -> None:
-        libcst = sys.modules.get("libcst")  # imported by check_source, if it got that far
-        if libcst is not None and isinstance(exc, libcst.ParserSyntaxError):
-            # Valid Python libcst cannot parse: a known limit, as in the plugin, not a crash.
-            self.skip(path, f"libcst cannot parse it ({str(exc).splitlines()[0]})")
-        else:
-            why = f"internal error {type(exc).__name__}: {exc} (please report it)"
-            self.skip(path, why, internal=True)
+        # Valid Python that libcst cannot parse is a known limit, as in the plugin, not a crash.
+        self.skip(path, describe_failure(exc), internal=is_internal_error(exc))
 
     def finish(self) -> Run:
         # flake8's order: files sorted by path (stable), each file's findings by position.
@@ -478,19 +470,6 @@ def _noqa_text(mapping: dict[int, str], lines: list[str], line: int) -> str:
     if text is None:
         text = lines[line - 1] if 0 < line <= len(lines) else ""
     return text
-
-
-_check_source_fn: Callable[..., FileResult] | None = None
-
-
-def _check_source() -> Callable[..., FileResult]:
-    """check.check_source, imported on first use: it brings libcst in."""
-    global _check_source_fn
-    if _check_source_fn is None:
-        from .check import check_source
-
-        _check_source_fn = check_source
-    return _check_source_fn
 
 
 # ---------------------------------------------------------------------------------------- main

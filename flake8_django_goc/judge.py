@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .calls import CallArgs, CallSite, Value
+from .callsite import CallArgs, CallSite, Value
 from .resolve import Target
 from .row import Cell, Row, evaluate, evaluate_kwargs
 from .rules import (

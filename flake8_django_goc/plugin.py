@@ -14,7 +14,7 @@ from flake8.options.manager import OptionManager
 from flake8.style_guide import Decision, DecisionEngine, Selected
 
 from . import __version__, stats
-from .check import check_source
+from .check import check_source, describe_failure
 from .django_schema import SetupError, load_schema
 from .rules import OPT_IN, RULES, opted_in
 from .schema import Schema
@@ -105,10 +105,4 @@ class Plugin:
 
 
 def _warn(filename: str, exc: Exception) -> None:
-    import libcst
-
-    if isinstance(exc, libcst.ParserSyntaxError):
-        why = f"libcst cannot parse it ({str(exc).splitlines()[0]})"
-    else:
-        why = f"internal error {type(exc).__name__}: {exc} (please report it)"
-    sys.stderr.write(f"flake8-django-goc: skipped {filename}: {why}\n")
+    sys.stderr.write(f"flake8-django-goc: skipped {filename}: {describe_failure(exc)}\n")

@@ -15,7 +15,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from .calls import CallArgs, CallSite, Frame, ImportBinding, ModuleFacts, Step, Value
+from .callsite import CallArgs, CallSite, Frame, ImportBinding, ModuleFacts, Step, Value
 from .schema import ModelFacts, RelationFacts, Schema
 
 # Queryset/manager methods that return a queryset of the same model (get_or_create keeps working).

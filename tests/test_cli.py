@@ -267,8 +267,7 @@ def test_selection_is_flake8s_decision(
 
 
 def test_gate_is_the_finders() -> None:
-    assert cli.GATE == calls.GATE
-    assert calls.could_contain_call("x." + cli.GATE)
+    assert cli.could_contain_call is calls.could_contain_call
 
 
 # ---------------------------------------------------------------------------------- exit codes
@@ -305,7 +304,7 @@ def check_source(source, filename, *args):
     if filename.endswith("boom.py"):
         raise RuntimeError("kaboom")
     return real(source, filename, *args)
-check.check_source = check_source
+cli.check_source = check_source
 sys.exit(cli.main(["--isolated", "--exit-zero", "--django-settings-module", "{SETTINGS}"]))
 """
     result = run_code(code, project)
