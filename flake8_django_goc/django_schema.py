@@ -172,6 +172,7 @@ def _field_facts(f: Any) -> FieldFacts:
         is_relation=bool(f.is_relation),
         related_label=_label(f.related_model) if f.is_relation and f.related_model else None,
         default=_created_default(f),
+        owner=_label(f.model._meta.concrete_model) if getattr(f, "model", None) else None,
     )
 
 

@@ -20,8 +20,11 @@ from .rules import (
     DGC005,
     DGC006,
     DGC101,
+    MAX_NAME,
+    MAX_NAME_ORACLE,
+    ConstraintFix,
     Finding,
-    constraint_suggestion,
+    constraint_name,
     fields_text,
 )
 from .schema import UNKNOWN, ModelFacts, UniqueSet
@@ -160,8 +163,8 @@ def _coverage(call: CallSite, target: Target, lookup: Lookup, row: Row) -> list[
         best = min(candidates, key=lambda c: _PREFERENCE[c.code])
         if best.code is None:
             return []
-        return [Finding(best.code, _defect_message(call, target, lookup, best))]
-    return [Finding(DGC001, _uncovered_message(call, target, lookup, unenforced))]
+        return [_defect(call, target, best)]
+    return [_uncovered(call, target, lookup, unenforced)]
 
 
 def _covers(unique_set: UniqueSet, pinned: set[str], lookup: Lookup) -> bool:
@@ -314,9 +317,24 @@ def _unique_fields(model: ModelFacts) -> list[str]:
     ]
 
 
-def _uncovered_message(
+def constraint_fix(
+    model: ModelFacts, fields: tuple[str, ...], *, nulls_distinct: bool | None = None
+) -> ConstraintFix | None:
+    """The UniqueConstraint over ``fields``, declared on the model whose table has them all
+    (a multi-table child's constraint cannot name its parents' fields)."""
+    own = model.concrete_label or model.label
+    owners = {(model.fields[f].owner or own) if f in model.fields else None for f in fields}
+    owner = owners.pop() if len(owners) == 1 else None
+    if not fields or owner is None or not model.managed:
+        return None
+    limit = MAX_NAME_ORACLE if model.backend.vendor == "Oracle" else MAX_NAME
+    name = constraint_name(owner, fields, limit)
+    return ConstraintFix(owner, fields, name, nulls_distinct)
+
+
+def _uncovered(
     call: CallSite, target: Target, lookup: Lookup, unenforced: list[UniqueSet]
-) -> str:
+) -> Finding:
     model = target.model
     label = model.concrete_label or model.label
     written = tuple(f for f in (*lookup.adds, *lookup.plain) if f)
@@ -325,9 +343,10 @@ def _uncovered_message(
         f"constraint on {label} covers them: concurrent calls can insert duplicate rows."
     ]
     if lookup.filter_only:
+        dropped = ", ".join(lookup.filter_only)
         parts.append(
-            f"{', '.join(lookup.filter_only)} only filter the SELECT; get_or_create() does not "
-            "write them to the created row."
+            f"{call.method}() writes only plain keyword arguments to the created row, "
+            f"not {dropped}."
         )
     for unique_set in unenforced:
         parts.append(f"{unique_set.describe()} would, but {unique_set.unenforced_reason}.")
@@ -335,29 +354,32 @@ def _uncovered_message(
         parts.append(
             f"{label} is unmanaged (managed = False): Django creates no constraint for it."
         )
+    fix = constraint_fix(model, written)
     fixes = []
-    if written and model.managed:
-        fixes.append(f"add {constraint_suggestion(label, written)}")
+    if fix is not None:
+        where = "" if fix.model == label else f" on {fix.model}"
+        fixes.append(f"add {fix.code()}{where}")
     unique = [f for f in _unique_fields(model) if f not in written]
     if unique:
         fixes.append(f"look up by a unique field ({', '.join(unique[:3])})")
     if fixes:
         parts.append("Fix: " + " or ".join(fixes) + ".")
-    return " ".join(parts)
+    return Finding(DGC001, " ".join(parts), fix)
 
 
-def _defect_message(call: CallSite, target: Target, lookup: Lookup, best: _Candidate) -> str:
+def _defect(call: CallSite, target: Target, best: _Candidate) -> Finding:
     s = best.unique_set
     model = target.model
-    label = model.concrete_label or model.label
     head = _call_text(call, target)
     if best.code == DGC004:
-        fields = s.fields
-        return (
+        fix = constraint_fix(model, s.fields, nulls_distinct=False)
+        remedy = f", or use {fix.code()} (Django 5.0+, PostgreSQL 15+)" if fix else ""
+        return Finding(
+            DGC004,
             f"{head} sets nullable {best.detail} to None, and NULLs never collide in "
             f"{s.describe()}: concurrent calls can insert duplicate rows. Fix: look up a non-null "
-            f"value, or use {constraint_suggestion(label, fields, nulls=True)} "
-            "(Django 5.0+, PostgreSQL 15+)."
+            f"value{remedy}.",
+            fix,
         )
     if best.code == DGC002:
         condition = s.condition.text if s.condition is not None else "?"
@@ -367,16 +389,23 @@ def _defect_message(call: CallSite, target: Target, lookup: Lookup, best: _Candi
             why = "the condition uses expressions this linter cannot evaluate"
         else:
             why = "the created row is not shown to satisfy it"
-        return (
+        fix = constraint_fix(model, s.fields)
+        remedy = f", or add an unconditional {fix.code()}" if fix else ""
+        return Finding(
+            DGC002,
             f"{head} is covered only by the conditional {s.describe()} with condition "
-            f"{condition}, and {why}: concurrent calls can insert duplicate rows. Fix: put the "
-            "condition's values in the lookup, or add an unconditional "
-            f"{constraint_suggestion(label, s.fields)}."
+            f"{condition}, and {why}: concurrent calls can insert duplicate rows. Fix: put values "
+            f"that satisfy the condition in the lookup{remedy}.",
+            fix,
         )
-    # DGC003
-    return (
-        f"{head} is covered only by the deferrable {s.describe()} (Deferrable.DEFERRED): inside "
-        "transaction.atomic() or ATOMIC_REQUESTS the IntegrityError is raised at COMMIT, after "
-        "get_or_create() stopped catching it. Fix: make it Deferrable.IMMEDIATE or drop "
-        "deferrable."
+    when = (
+        f"{call.method}() runs in its own transaction, so even outside transaction.atomic() "
+        if call.method in CREATE_DEFAULTS_METHODS
+        else "inside transaction.atomic() or ATOMIC_REQUESTS "
+    )
+    return Finding(
+        DGC003,
+        f"{head} is covered only by the deferrable {s.describe()} (Deferrable.DEFERRED): {when}"
+        f"the IntegrityError is raised at COMMIT, after {call.method}() stopped catching it. Fix: "
+        "make it Deferrable.IMMEDIATE or drop deferrable.",
     )

@@ -25,6 +25,7 @@ class FieldFacts:
     related_label: str | None = None
     # What a created row gets when neither lookup nor defaults set it (UNKNOWN if callable).
     default: Any = None
+    owner: str | None = None  # label of the model whose table has the column (MTI parents)
 
 
 @dataclass(frozen=True)

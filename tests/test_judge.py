@@ -208,3 +208,45 @@ def test_filters_before_the_call() -> None:
         "DGC001",
         "DGC006",
     ]
+
+
+def test_findings_carry_the_constraint_fix() -> None:
+    thing = model(NAME, OWNER)
+    schema = Schema(models={thing.label: thing}, by_path={"app.models.Thing": thing.label})
+    source = "from app.models import Thing\nThing.objects.get_or_create(owner=u, name='a')"
+    facts, (site,) = find_calls(source)
+    target = resolve(site, ModuleContext(facts, "app.views"), schema)
+    assert isinstance(target, Target)
+    (finding,) = judge(site, target)
+    assert finding.fix is not None
+    assert finding.fix.code() == (
+        'models.UniqueConstraint(fields=["owner", "name"], name="app_thing_owner_name_uniq")'
+    )
+    assert finding.fix.code() in finding.message
+
+
+def test_constraint_names_fit_the_backend_limits() -> None:
+    from flake8_django_goc.judge import constraint_fix
+
+    fields = tuple(
+        FieldFacts(f"field_number_{i}", f"field_number_{i}", owner="app.Thing") for i in range(6)
+    )
+    for backend, limit in (
+        (BackendFacts(vendor="PostgreSQL"), 63),
+        (BackendFacts(vendor="Oracle"), 30),
+    ):
+        thing = model(*fields, backend=backend)
+        fix = constraint_fix(thing, tuple(f.name for f in fields))
+        assert fix is not None and len(fix.name) <= limit and fix.name.endswith("_uniq")
+        assert fix.name == constraint_fix(thing, tuple(f.name for f in fields)).name  # stable
+
+
+def test_no_constraint_fix_across_multi_table_parents() -> None:
+    from flake8_django_goc.judge import constraint_fix
+
+    parent_field = FieldFacts("name", "name", owner="app.Parent")
+    child_field = FieldFacts("kind", "kind", owner="app.Thing")
+    thing = model(parent_field, child_field)
+    assert constraint_fix(thing, ("name", "kind")) is None
+    fix = constraint_fix(thing, ("name",))
+    assert fix is not None and fix.model == "app.Parent"
