@@ -7,6 +7,7 @@ PositionProvider would walk the whole module again). No Django here.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -56,10 +57,8 @@ def find_calls(
     if positions is None or len(positions) != len(finder.calls):
         positions = _positions_from_libcst(module, finder.call_nodes)
     calls = [
-        CallSite(method, line, col, receiver, code, args, scope, order)
-        for (method, receiver, code, args, scope, order), (line, col) in zip(
-            finder.calls, positions, strict=True
-        )
+        dataclasses.replace(call, line=line, col=col)
+        for call, (line, col) in zip(finder.calls, positions, strict=True)
     ]
     facts = ModuleFacts(imports=finder.imports, classes=frozenset(finder.classes))
     return facts, calls
@@ -78,11 +77,12 @@ class _Finder(cst.CSTVisitor):
     def __init__(self, module: cst.Module) -> None:
         super().__init__()
         self.module = module
-        self.calls: list[tuple[str, tuple[Step, ...], str, CallArgs, tuple[Frame, ...], int]] = []
+        self.calls: list[CallSite] = []
         self.call_nodes: list[cst.Call] = []
         self.imports: dict[str, ImportBinding] = {}
         self.classes: list[str] = []
         self.scope: list[Frame] = [Frame("module", "")]
+        self.with_items: list[str] = []
         self.order = 0
 
     def code(self, node: cst.CSTNode) -> str:
@@ -174,16 +174,26 @@ class _Finder(cst.CSTVisitor):
         receiver = tuple(self.steps(func.value))
         self.order += 1
         self.call_nodes.append(node)
+        decorators = [d for f in self.scope if f.kind == "function" for d in f.bases]
         self.calls.append(
-            (
-                func.attr.value,
-                receiver,
-                self.code(func.value),
-                self.call_args(node.args),
-                tuple(self.scope),
-                self.order,
+            CallSite(
+                method=func.attr.value,
+                line=0,  # filled in from the positions
+                col=0,
+                receiver=receiver,
+                receiver_code=self.code(func.value),
+                args=self.call_args(node.args),
+                scope=tuple(self.scope),
+                order=self.order,
+                guards=(*decorators, *self.with_items),
             )
         )
+
+    def visit_With(self, node: cst.With) -> None:
+        self.with_items.extend(self.code(item.item) for item in node.items)
+
+    def leave_With(self, original_node: cst.With) -> None:
+        del self.with_items[len(self.with_items) - len(original_node.items) :]
 
     def steps(self, node: cst.BaseExpression, cheap: bool = False) -> Iterable[Step]:
         """The receiver chain; ``cheap`` skips source text of big sub-expressions (bindings)."""

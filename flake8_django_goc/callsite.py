@@ -92,6 +92,9 @@ class CallSite:
     args: CallArgs
     scope: tuple[Frame, ...] = ()
     order: int = 0
+    # Source text of what encloses the call and may serialise it: the decorators of enclosing
+    # functions and the context managers of enclosing `with` statements (`advisory_lock`).
+    guards: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from .judge import judge
 from .resolve import Candidates, ModuleContext, Target, module_context, resolve, with_constants
 from .rules import DGC100, Finding
 from .schema import Schema
+from .suppressions import drop_race_findings, serialised
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,11 @@ class FileResult:
 
 
 def check_source(
-    source: str, filename: str, schema: Schema, tree: ast.AST | None = None
+    source: str,
+    filename: str,
+    schema: Schema,
+    tree: ast.AST | None = None,
+    serializers: tuple[str, ...] = (),
 ) -> FileResult:
     """Findings for one file. ``tree`` is flake8's ast (positions come from it when given)."""
     result = FileResult()
@@ -44,6 +49,8 @@ def check_source(
     for found in calls:
         result.calls += 1
         findings, resolved = check_call(found, ctx, schema)
+        if serializers and serialised(found.guards, serializers):
+            findings = drop_race_findings(findings)  # a lock serialises the calls
         result.resolved += resolved
         result.reports.extend(Report(found.line, found.col, f) for f in findings)
     return result

@@ -18,6 +18,7 @@ from .check import check_source, describe_failure
 from .django_schema import SetupError, load_schema
 from .rules import OPT_IN, RULES, opted_in
 from .schema import Schema
+from .suppressions import ConfigError, split_entries, with_extra_unique
 
 SETTINGS_HELP = (
     "Dotted path of the Django settings module whose models flake8-django-goc checks "
@@ -34,6 +35,7 @@ class Plugin:
     # Opt-in codes (DGC1xx) the user selected by name; `--select DGC` alone does not enable them.
     opted_in: ClassVar[frozenset[str]] = frozenset()
     stats_file: ClassVar[str | None] = None
+    serializers: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, tree: ast.AST, filename: str, lines: list[str]) -> None:
         self.tree = tree
@@ -60,6 +62,21 @@ class Plugin:
             parse_from_config=True,
             help="Set Django up even when the cached model facts are still fresh.",
         )
+        manager.add_option(
+            "--django-goc-extra-unique",
+            default="",
+            parse_from_config=True,
+            help="Unique sets the database has but the models do not declare (e.g. a unique "
+            "index made by a RunSQL migration): whitespace-separated app.Model:field1,field2.",
+        )
+        manager.add_option(
+            "--django-goc-serializers",
+            default=[],
+            comma_separated_list=True,
+            parse_from_config=True,
+            help="Decorators or context managers that serialise a code path (a lock); calls "
+            "under them are not reported as races. Comma-separated names.",
+        )
         manager.extend_default_ignore(list(OPT_IN))
 
     @classmethod
@@ -82,9 +99,12 @@ class Plugin:
                 )
             return  # installed but not configured: stay out of the way of plain flake8 runs
         try:
-            cls.schema = load_schema(settings, use_cache=not options.django_goc_no_cache)
-        except SetupError as exc:
+            schema = load_schema(settings, use_cache=not options.django_goc_no_cache)
+            extra = split_entries(options.django_goc_extra_unique)
+            cls.schema = with_extra_unique(schema, extra)
+        except (SetupError, ConfigError) as exc:
             raise ExecutionError(f"flake8-django-goc: {exc}") from None
+        cls.serializers = tuple(options.django_goc_serializers or ())
         cls.stats_file = stats.start() if options.django_goc_stats else None
 
     def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
@@ -92,7 +112,8 @@ class Plugin:
         if schema is None:
             return
         try:
-            result = check_source("".join(self.lines), self.filename, schema, self.tree)
+            source = "".join(self.lines)
+            result = check_source(source, self.filename, schema, self.tree, self.serializers)
         except Exception as exc:  # never crash the user's flake8 run
             _warn(self.filename, exc)
             return

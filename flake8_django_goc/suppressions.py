@@ -1,0 +1,98 @@
+"""Uniqueness and serialisation the ORM cannot see, declared in the configuration.
+
+- ``django-goc-extra-unique``: unique sets that exist in the database but not in ``_meta`` (a
+  unique index created by a ``RunSQL`` migration), as ``app.Model:field1,field2`` entries.
+- ``django-goc-serializers``: decorators or context managers that serialise a code path (a table
+  or advisory lock held around the view); calls under them cannot race.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable
+
+from .rules import DGC001, DGC002, DGC003, DGC004, Finding
+from .schema import Schema, UniqueSet
+
+# The findings a lock makes moot: they are all about two calls running at the same time.
+RACE_CODES = frozenset({DGC001, DGC002, DGC003, DGC004})
+SOURCE = "declared unique in the configuration"
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot be used; the message names the option and the fix."""
+
+
+def split_entries(values: Iterable[str] | str | None) -> list[str]:
+    """Entries separated by whitespace, newlines or semicolons (flake8 config style)."""
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    return [entry for value in values for entry in re.split(r"[\s;]+", value) if entry]
+
+
+def parse_extra_unique(entries: Iterable[str]) -> list[tuple[str, tuple[str, ...]]]:
+    parsed = []
+    for entry in entries:
+        label, sep, fields = entry.partition(":")
+        names = tuple(f.strip() for f in fields.split(",") if f.strip())
+        if not sep or "." not in label or not names:
+            raise ConfigError(
+                f"django-goc-extra-unique entry {entry!r} is not of the form "
+                "app_label.Model:field1,field2"
+            )
+        parsed.append((label, names))
+    return parsed
+
+
+def with_extra_unique(schema: Schema, entries: Iterable[str]) -> Schema:
+    """The Schema with the declared unique sets added to each model (and its MTI children and
+    proxies, whose unique sets include their parents')."""
+    extra = parse_extra_unique(entries)
+    if not extra:
+        return schema
+    by_lower = {label.lower(): label for label in schema.models}
+    models = dict(schema.models)
+    for label, fields in extra:
+        declared = by_lower.get(label.lower())
+        if declared is None:
+            raise ConfigError(f"django-goc-extra-unique: {label!r} is not a model of this project")
+        owner = schema.models[declared]
+        normalised = []
+        for field in fields:
+            names = owner.field_for_key(field)
+            if names is None:
+                raise ConfigError(f"django-goc-extra-unique: {declared} has no field {field!r}")
+            normalised.extend(names)
+        for label_, model in models.items():
+            related = (model.concrete_label or label_) == declared or declared in model.parents
+            if label_ == declared or related:
+                origin = None if label_ == declared else declared
+                unique_set = UniqueSet(tuple(normalised), SOURCE, origin=origin)
+                models[label_] = dataclasses.replace(
+                    model, unique_sets=(*model.unique_sets, unique_set)
+                )
+    return dataclasses.replace(schema, models=models)
+
+
+def serialised(guards: Iterable[str], serializers: Iterable[str]) -> bool:
+    """Whether a decorator or `with` item (source text) is one of the configured serialisers.
+
+    ``advisory_lock`` matches ``@advisory_lock``, ``@advisory_lock("key")``,
+    ``with locks.advisory_lock(...)``; a dotted name must match the dotted text."""
+    names = [s for s in serializers if s]
+    if not names:
+        return False
+    for guard in guards:
+        callee = guard.split("(", 1)[0].strip().removeprefix("@")
+        last = callee.rsplit(".", 1)[-1]
+        for name in names:
+            if callee == name or ("." not in name and last == name):
+                return True
+    return False
+
+
+def drop_race_findings(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.code not in RACE_CODES]
