@@ -373,7 +373,54 @@ def _manager_facts(manager: Any) -> ManagerFacts:
         queryset_path=f"{qs.__module__}.{qs.__qualname__}" if qs else None,
         lookup=_override_kwargs(manager, classes, "get_or_create"),
         filters=_override_kwargs(manager, classes, "get_queryset", via="filter"),
+        methods=_queryset_methods(manager, classes),
     )
+
+
+def _queryset_methods(manager: Any, classes: list[type]) -> tuple:
+    """Custom methods whose body is one ``return self.<chain>()`` of queryset methods."""
+    import ast
+    import inspect
+    import textwrap
+
+    from .callsite import CHAIN_METHODS, FILTER_METHODS
+
+    found: dict[str, tuple[tuple[str, str, Any], ...]] = {}
+    for cls in reversed(classes):  # subclasses override their bases
+        for name, function in vars(cls).items():
+            if name.startswith("_") or not inspect.isfunction(function):
+                continue
+            found.pop(name, None)
+            try:
+                tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+            except (OSError, TypeError, SyntaxError):
+                continue
+            body = tree.body[0].body if tree.body and hasattr(tree.body[0], "body") else []
+            body = [
+                s
+                for s in body
+                if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+            ]
+            if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
+                continue
+            filters: list[tuple[str, str, Any]] = []
+            node = body[0].value
+            while (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in CHAIN_METHODS
+                and not _is_own_rows(node)
+            ):
+                if node.func.attr in FILTER_METHODS:
+                    for keyword in node.keywords:
+                        value = _static_value(keyword.value, manager)
+                        filters.append((node.func.attr, keyword.arg or "**", value))
+                    if node.args:
+                        filters.append((node.func.attr, "<Q>", UNKNOWN))
+                node = node.func.value
+            if _is_own_rows(node) or (isinstance(node, ast.Name) and node.id == "self"):
+                found[name] = tuple(reversed(filters))
+    return tuple(sorted(found.items()))
 
 
 def _is_project_class(cls: type) -> bool:

@@ -15,35 +15,19 @@ import os
 import re
 from dataclasses import dataclass
 
-from .callsite import CallArgs, CallSite, Frame, ImportBinding, ModuleFacts, Step, Value
+from .callsite import (
+    CHAIN_METHODS,
+    FILTER_METHODS,
+    CallArgs,
+    CallSite,
+    Frame,
+    ImportBinding,
+    ModuleFacts,
+    Step,
+    Value,
+)
 from .schema import ModelFacts, RelationFacts, Schema
 
-# Queryset/manager methods that return a queryset of the same model (get_or_create keeps working).
-CHAIN_METHODS = frozenset(
-    {
-        "all",
-        "alias",
-        "annotate",
-        "complex_filter",
-        "db_manager",
-        "defer",
-        "distinct",
-        "exclude",
-        "extra",
-        "filter",
-        "get_queryset",
-        "none",
-        "only",
-        "order_by",
-        "prefetch_related",
-        "reverse",
-        "select_for_update",
-        "select_related",
-        "using",
-    }
-)
-# Chain methods whose arguments restrict the get() but are not written on create (DGC006).
-FILTER_METHODS = frozenset({"filter", "exclude", "complex_filter"})
 # Methods returning one instance of the rows' model.
 INSTANCE_METHODS = frozenset(
     {"get", "aget", "create", "acreate", "first", "afirst", "last", "alast", "latest", "alatest"}
@@ -480,7 +464,10 @@ class _Interpreter:
                 return _Instance(_labels(value))
             if name in PAIR_METHODS:
                 return _Pair(_labels(value))
-            raise _Fail(f"{name}() is not a known queryset method")
+            custom = [_custom_method(t, name) for t in value.targets]
+            if all(t is not None for t in custom):
+                return _Rows(tuple(t for t in custom if t is not None))
+            raise _Fail(f"{name}() is not a queryset method this linter can follow")
         if isinstance(value, _Apps) and name == "get_model":
             return self.called(_Func("get_model"), args)
         if isinstance(value, _ClassSelf) and name in ("get_queryset", "get_object"):
@@ -584,6 +571,25 @@ def manager_target(model: ModelFacts, name: str) -> Target:
         origin = f"{model.object_name}.{name}.get_queryset()"
         filters = (ChainFilter("filter", CallArgs(kwargs), origin=origin),)
     return Target(model, name, filters=filters, extra_lookup=extra)
+
+
+def _custom_method(target: Target, name: str) -> Target | None:
+    """``Stamp.objects.for_kind("x")``: a custom manager/queryset method that returns the same
+    rows, with the filters its body applies (read from the source when the Schema was built)."""
+    model = target.model
+    manager = target.manager if not target.related else model.default_manager
+    manager = model.default_manager if manager in ("_default_manager", "_base_manager") else manager
+    facts = next((m for m in model.managers if m.name == manager), None)
+    body = dict(facts.methods).get(name) if facts is not None else None
+    if body is None:
+        return None
+    chained = target.chained("all", CallArgs())
+    origin = f"{model.object_name}.{manager}.{name}()"
+    filters = tuple(
+        ChainFilter(method, CallArgs(((key, Value(repr(v), v)),)), origin=origin)
+        for method, key, v in body
+    )
+    return dataclasses.replace(chained, filters=(*chained.filters, *filters))
 
 
 def _steps_code(steps: tuple[Step, ...]) -> str | None:

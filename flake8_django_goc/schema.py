@@ -84,6 +84,10 @@ class ManagerFacts:
     # get_queryset() applies (`super().get_queryset().filter(status="open")`).
     lookup: tuple[tuple[str, Any], ...] = ()
     filters: tuple[tuple[str, Any], ...] = ()
+    # Custom manager/queryset methods that return a queryset of the same rows, with the filters
+    # they apply as (method, key, value) triples (value UNKNOWN when not a literal):
+    # `def for_kind(self, kind): return self.filter(kind=kind)`.
+    methods: tuple[tuple[str, tuple[tuple[str, str, Any], ...]], ...] = ()
 
 
 @dataclass(frozen=True)
