@@ -6,6 +6,7 @@ turns every failure into a ``SetupError`` with a one-paragraph explanation and a
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
@@ -381,7 +382,6 @@ def _queryset_methods(manager: Any, classes: list[type]) -> tuple:
     """Custom methods whose body is one ``return self.<chain>()`` of queryset methods."""
     import ast
     import inspect
-    import textwrap
 
     from .callsite import CHAIN_METHODS, FILTER_METHODS
 
@@ -391,9 +391,8 @@ def _queryset_methods(manager: Any, classes: list[type]) -> tuple:
             if name.startswith("_") or not inspect.isfunction(function):
                 continue
             found.pop(name, None)
-            try:
-                tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
-            except (OSError, TypeError, SyntaxError):
+            tree = _function_tree(function)
+            if tree is None:
                 continue
             body = tree.body[0].body if tree.body and hasattr(tree.body[0], "body") else []
             body = [
@@ -435,16 +434,13 @@ def _override_kwargs(
     and with ``via``: ``return super().get_queryset().filter(status=self.status_filter)``.
     Only the first class defining ``method`` counts."""
     import ast
-    import inspect
-    import textwrap
 
     for cls in classes:
         function = vars(cls).get(method)
         if function is None:
             continue
-        try:
-            tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
-        except (OSError, TypeError, SyntaxError):
+        tree = _function_tree(function)
+        if tree is None:
             return ()
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
@@ -469,6 +465,19 @@ def _override_kwargs(
             return tuple(found)
         return ()
     return ()
+
+
+@functools.cache
+def _function_tree(function: Any) -> Any:
+    """The parsed source of a manager/queryset method; shared by every model using the class."""
+    import ast
+    import inspect
+    import textwrap
+
+    try:
+        return ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return None
 
 
 def _is_own_rows(node: Any) -> bool:
