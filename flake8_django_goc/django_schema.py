@@ -375,6 +375,7 @@ def _manager_facts(manager: Any) -> ManagerFacts:
         lookup=_override_kwargs(manager, classes, "get_or_create"),
         filters=_override_kwargs(manager, classes, "get_queryset", via="filter"),
         methods=_queryset_methods(manager, classes),
+        class_mro=tuple(dict.fromkeys(f"{k.__module__}.{k.__qualname__}" for k in classes)),
     )
 
 

@@ -88,6 +88,9 @@ class ManagerFacts:
     # they apply as (method, key, value) triples (value UNKNOWN when not a literal):
     # `def for_kind(self, kind): return self.filter(kind=kind)`.
     methods: tuple[tuple[str, tuple[tuple[str, str, Any], ...]], ...] = ()
+    # Project classes in the manager's and its queryset's MRO (base managers shared by several
+    # leaf managers), so `self` in a base class resolves too.
+    class_mro: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,8 +180,9 @@ class Schema:
             for path in model.mro:
                 self.by_base.setdefault(path, []).append(label)
             for manager in model.managers:
-                for path in {manager.class_path, manager.queryset_path} - {None}:
-                    self.by_manager_class.setdefault(str(path), []).append((label, manager.name))
+                paths = {manager.class_path, manager.queryset_path, *manager.class_mro} - {None}
+                for path in sorted(str(p) for p in paths):
+                    self.by_manager_class.setdefault(path, []).append((label, manager.name))
         self.by_accessor: dict[str, list[tuple[str, RelationFacts]]] = {}
         for label, model in self.models.items():
             for relation in model.relations:
