@@ -652,3 +652,42 @@ def _note(message: str) -> None:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+# ---------------------------------------------------------------------------------- subcommands
+
+
+def explain_command(argv: list[str]) -> int:
+    """``explain [CODE ...]``: a rule's documentation at the terminal, like ``ruff rule``."""
+    from . import rule_docs
+
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} explain",
+        description="Print the documentation of DGC rules; without a code, list them all.",
+    )
+    parser.add_argument("codes", nargs="*", metavar="CODE", help="rule codes, e.g. DGC001")
+    parser.add_argument("--all", action="store_true", help="list every code with its summary")
+    args = parser.parse_args(argv)
+    if args.all or not args.codes:
+        _emit(rule_docs.summary_lines(), None)
+        return 0
+    unknown = [code for code in args.codes if rule_docs.lookup(code) is None]
+    if unknown:
+        return _fail(
+            f"unknown rule code {', '.join(unknown)}; the codes are {', '.join(rule_docs.DOCS)} "
+            f"(`{PROG} explain` lists them)"
+        )
+    docs = [rule_docs.DOCS[code.strip().upper()] for code in args.codes]
+    _emit("\n".join(rule_docs.markdown(doc) for doc in docs), None)
+    return 0
+
+
+def fix_models_command(argv: list[str]) -> int:
+    """``fix-models [PATHS] [--dry-run | --diff]``: add the missing constraints to the models."""
+    from .fix_models import main as fix_models_main
+
+    return fix_models_main(argv)
+
+
+SUBCOMMANDS["explain"] = explain_command
+SUBCOMMANDS["fix-models"] = fix_models_command

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,18 +82,17 @@ class RuleHelp:
 
 
 def rule_help(code: str) -> RuleHelp:
-    """The documentation of one rule: the single place a richer source of rule docs plugs in."""
-    description = RULES[code]
-    plain = re.sub(r"\s*\(opt-in\)", "", description)
-    name = "".join(word[:1].upper() + word[1:] for word in re.findall(r"[A-Za-z0-9]+", plain))
-    sentence = plain[:1].upper() + plain[1:] + "."
+    """The documentation of one rule, from ``rule_docs`` (the source of ``docs/rules/``)."""
+    from .rule_docs import DOCS, markdown, plain_text
+
+    doc = DOCS[code]
     return RuleHelp(
-        name=name,
-        short=sentence,
-        full=sentence,
-        text=f"{code}: {sentence} See {RULES_URI}",
-        markdown=f"**{code}**: {sentence}\n\nSee [the rules]({RULES_URI}).",
-        uri=RULES_URI,
+        name="".join(part.capitalize() for part in doc.name.split("-")),
+        short=doc.summary_sentence,
+        full=plain_text(doc.what),
+        text=f"{code}: {doc.summary_sentence} {plain_text(doc.why)} See {doc.uri}",
+        markdown=markdown(doc),
+        uri=doc.uri,
     )
 
 
