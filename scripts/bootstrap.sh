@@ -12,8 +12,8 @@ PY="$VENV/bin/python"
 # Reinstall only when the project metadata changed since the last install.
 stamp="$VENV/.goc-installed"
 if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
-    "$PY" -m pip install -q --disable-pip-version-check -U pip 2>&1 | grep -v "^WARNING: Location" || true
-    "$PY" -m pip install -q --disable-pip-version-check -e "$ROOT[test]" 2>&1 | grep -v "^WARNING: Location" || true
+    "$PY" -m pip install -q --disable-pip-version-check -U pip 2>&1 | { grep -v "^WARNING: Location" || true; }
+    "$PY" -m pip install -q --disable-pip-version-check -e "$ROOT[test]" 2>&1 | { grep -v "^WARNING: Location" || true; }
     "$PY" -c "import flake8_django_goc, django, libcst, pytest, psycopg" && touch "$stamp"
 fi
 export VENV PY ROOT
