@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import sys
 from dataclasses import dataclass, field
 
@@ -86,20 +87,25 @@ def _judge_candidates(call: CallSite, candidates: Candidates) -> list[Finding] |
         code_sets = {frozenset(f.code for f in findings) for _, findings in verdicts}
         if len(code_sets) > 1:
             return None
-        findings = verdicts[0][1]
         note = (
             f" (the owner's type is not known; every model it can be gives this verdict: "
             f"{', '.join(labels)})"
         )
-        return [Finding(f.code, f.message + note) for f in findings]
+        result = []
+        for finding in verdicts[0][1]:
+            fixes = {f.fix for _, fs in verdicts for f in fs if f.code == finding.code}
+            fix = finding.fix if len(fixes) == 1 else None  # only a fix every candidate shares
+            result.append(Finding(finding.code, finding.message + note, fix))
+        return result
     merged: dict[str, tuple[Finding, list[str]]] = {}
     for target, findings in verdicts:
         for finding in findings:
             merged.setdefault(finding.code, (finding, []))[1].append(target.model.label)
     return [
-        Finding(
-            first.code,
-            first.message + (f" (also for {', '.join(models[1:])})" if len(models) > 1 else ""),
+        dataclasses.replace(
+            first,
+            message=first.message
+            + (f" (also for {', '.join(models[1:])})" if len(models) > 1 else ""),
         )
         for first, models in merged.values()
     ]

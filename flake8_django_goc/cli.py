@@ -31,6 +31,7 @@ from .check import FileResult, check_source, describe_failure, is_internal_error
 from .django_schema import SetupError, load_schema
 from .formats import FORMATS, Result, Run, Skipped, render
 from .rules import OPT_IN, RULES, opted_in
+from .suppressions import ConfigError, split_entries, with_extra_unique
 
 if TYPE_CHECKING:
     from .schema import Schema
@@ -51,8 +52,16 @@ LIST_SPLIT = re.compile(r"[,\s]")  # flake8.utils.COMMA_SEPARATED_LIST_RE
 
 FLAKE8_CONFIG_FILES = ("setup.cfg", "tox.ini", ".flake8")  # flake8's order; the first one wins
 PYPROJECT_TABLE = "tool.flake8-django-goc"
-LIST_KEYS = ("select", "extend-select", "ignore", "extend-ignore", "exclude", "extend-exclude")
-STR_KEYS = ("django-settings-module",)
+LIST_KEYS = (
+    "select",
+    "extend-select",
+    "ignore",
+    "extend-ignore",
+    "exclude",
+    "extend-exclude",
+    "django-goc-serializers",
+)
+STR_KEYS = ("django-settings-module", "django-goc-extra-unique")
 PLUGIN_BOOL_KEYS = ("django-goc-stats", "django-goc-no-cache")
 CLI_BOOL_KEYS = ("no-migrations",)  # our own: read from pyproject only, flake8 has no such key
 
@@ -69,14 +78,18 @@ configuration:
   Options come from, highest precedence first: the command line, [tool.flake8-django-goc] in
   ./pyproject.toml, then the [flake8] section of the first of ./setup.cfg, ./tox.ini, ./.flake8
   that has one (the keys the plugin reads: django-settings-module, select, extend-select, ignore,
-  extend-ignore, exclude, extend-exclude, django-goc-stats, django-goc-no-cache; pyproject also
-  takes no-migrations). The settings module falls back to $DJANGO_SETTINGS_MODULE. Each key is
-  overridden on its own, as in flake8: extend-select on the command line adds to select from a
-  config file.
+  extend-ignore, exclude, extend-exclude, django-goc-stats, django-goc-no-cache,
+  django-goc-extra-unique, django-goc-serializers; pyproject also takes no-migrations). The
+  settings module falls back to $DJANGO_SETTINGS_MODULE. Each key is overridden on its own, as in
+  flake8: extend-select on the command line adds to select from a config file.
 
 selection:
   As in flake8, by code prefix; the opt-in codes (DGC1xx) are reported only when a select or
   extend-select entry names them specifically (DGC1, DGC10, DGC101): --select DGC does not.
+
+subcommands:
+  explain [CODE ...]                         print a rule's documentation (all codes without one)
+  fix-models [PATH ...] [--dry-run|--diff]   add the missing UniqueConstraints to the models
 
 exit codes:
   0 nothing reported, 1 something reported (0 with --exit-zero), 2 the check could not run or
@@ -169,6 +182,8 @@ def read_pyproject(cwd: str) -> dict[str, Any]:
             else:
                 raise UsageError(f"{where}: {raw_key} must be a list of strings or a string")
         elif key in STR_KEYS:
+            if isinstance(value, list) and key == "django-goc-extra-unique":
+                value = " ".join(str(v) for v in value)  # a TOML list of entries is fine too
             if not isinstance(value, str):
                 raise UsageError(f"{where}: {raw_key} must be a string")
             values[key] = value.strip()
@@ -194,6 +209,8 @@ class Options:
     stats: bool
     no_cache: bool
     origin: dict[str, str] = field(default_factory=dict)  # key -> where its value came from
+    extra_unique: tuple[str, ...] = ()  # app.Model:field1,field2 entries
+    serializers: tuple[str, ...] = ()  # decorators / context managers that serialise calls
 
 
 def resolve_options(
@@ -225,7 +242,19 @@ def resolve_options(
         stats=bool(values.get("django-goc-stats")),
         no_cache=bool(values.get("django-goc-no-cache")),
         origin=origin,
+        extra_unique=tuple(split_entries(values.get("django-goc-extra-unique"))),
+        serializers=tuple(values.get("django-goc-serializers", ())),
     )
+
+
+def load_project(options: Options, use_cache: bool | None = None) -> Schema:
+    """The Schema for the configured settings, with the declared extra unique sets.
+
+    Raises SetupError or ConfigError with a message for the user."""
+    assert options.settings
+    cache = not options.no_cache if use_cache is None else use_cache
+    schema = load_schema(options.settings, use_cache=cache)
+    return with_extra_unique(schema, options.extra_unique)
 
 
 def _normalize_pattern(pattern: str, cwd: str) -> str:
@@ -400,10 +429,17 @@ def is_inline_ignored(code: str, noqa_text: str) -> bool:
 class Checker:
     """Checks files one by one and collects the run's results."""
 
-    def __init__(self, schema: Schema, selection: Selection, disable_noqa: bool = False) -> None:
+    def __init__(
+        self,
+        schema: Schema,
+        selection: Selection,
+        disable_noqa: bool = False,
+        serializers: tuple[str, ...] = (),
+    ) -> None:
         self.schema = schema
         self.selection = selection
         self.disable_noqa = disable_noqa
+        self.serializers = serializers
         self.run = Run()
         self._by_file: list[tuple[str, list[Result]]] = []
 
@@ -431,7 +467,7 @@ class Checker:
         except (SyntaxError, ValueError):
             return  # flake8 reports E999 for it; not our business
         try:
-            result = check_source(source, path, self.schema, tree)
+            result = check_source(source, path, self.schema, tree, self.serializers)
         except Exception as exc:  # one odd file must not end the run
             self._failed(path, exc)
             return
@@ -522,9 +558,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add(
         "--django-goc-no-cache",
+        "--no-cache",
         action="store_true",
         default=None,
         help="set Django up even when the cached model facts are still fresh",
+    )
+    add(
+        "--django-goc-extra-unique",
+        metavar="ENTRIES",
+        help="unique sets the database has but the models do not declare (a unique index made "
+        "by a RunSQL migration): whitespace-separated app.Model:field1,field2 entries",
+    )
+    add(
+        "--django-goc-serializers",
+        metavar="NAMES",
+        type=split_list,
+        help="comma-separated decorators or context managers that serialise a code path (a "
+        "lock): race findings under them are not reported",
     )
     add("--exit-zero", action="store_true", help="exit 0 even when something is reported")
     add("--disable-noqa", action="store_true", help="ignore noqa comments")
@@ -576,11 +626,11 @@ def check_command(argv: list[str]) -> int:
     if missing:
         return _fail(f"no such file or directory: {', '.join(missing)}")
     try:
-        schema = load_schema(options.settings, use_cache=not options.no_cache)
-    except SetupError as exc:
+        schema = load_project(options)
+    except (SetupError, ConfigError) as exc:
         return _fail(str(exc))
 
-    checker = Checker(schema, selection, disable_noqa=args.disable_noqa)
+    checker = Checker(schema, selection, args.disable_noqa, options.serializers)
     excluded = Excluder(options.exclude, cwd)
     for path in discover(args.paths or ["."], excluded, options.no_migrations):
         checker.check(path)

@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from . import cli
-from .django_schema import SetupError, load_schema
+from .django_schema import SetupError
 from .formats import Result
 from .rules import DGC002, ConstraintFix
+from .suppressions import ConfigError
 
 if TYPE_CHECKING:
     from .check import FileResult
@@ -63,8 +64,14 @@ class Wanted:
 class FixCollector(cli.Checker):
     """The command's Checker, also keeping the fix of each finding it reports."""
 
-    def __init__(self, schema: Schema, selection: cli.Selection, disable_noqa: bool) -> None:
-        super().__init__(schema, selection, disable_noqa)
+    def __init__(
+        self,
+        schema: Schema,
+        selection: cli.Selection,
+        disable_noqa: bool,
+        serializers: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(schema, selection, disable_noqa, serializers)
         self.wanted: dict[tuple[str, tuple[str, ...]], Wanted] = {}
 
     def _results(self, path: str, lines: list[str], result: FileResult) -> list[Result]:
@@ -890,11 +897,11 @@ def main(argv: list[str]) -> int:
         return _fail(f"no such file or directory: {', '.join(missing)}")
     try:
         # Django itself, never the cache: the edit reads Meta inheritance from the live classes.
-        schema = load_schema(options.settings, use_cache=False)
-    except SetupError as exc:
+        schema = cli.load_project(options, use_cache=False)
+    except (SetupError, ConfigError) as exc:
         return _fail(str(exc))
 
-    collector = FixCollector(schema, cli.Selection(options), disable_noqa=args.disable_noqa)
+    collector = FixCollector(schema, cli.Selection(options), args.disable_noqa, options.serializers)
     excluded = cli.Excluder(options.exclude, cwd)
     for path in cli.discover(args.paths or ["."], excluded, options.no_migrations):
         collector.check(path)

@@ -21,7 +21,8 @@ RULES: dict[str, str] = {
     DGC003: "covered only by a deferred unique constraint (error surfaces at COMMIT)",
     DGC004: "covering unique sets contain a nullable field looked up as None (NULLs never collide)",
     DGC005: "lookup key repeated in defaults/create_defaults",
-    DGC006: "filter()/exclude() before the call is not applied to the created row",
+    DGC006: "a SELECT condition the created row does not meet (filter/exclude, a filtering "
+    "manager, a __ lookup key)",
     DGC007: "database isolation level above READ COMMITTED",
     DGC100: "could not tell which model the call works on (opt-in)",
     DGC101: "lookup built from dynamic **kwargs (opt-in)",

@@ -103,3 +103,39 @@ def test_bad_extra_unique_entries_are_clear_errors(tmp_path: Path) -> None:
         )
         output = result.stdout + result.stderr
         assert result.returncode == 1 and needle in output and "Traceback" not in output, output
+
+
+def test_the_standalone_command_agrees(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = make_project(tmp_path)
+    (root / "app" / "views.py").write_text(VIEWS)
+    (root / "pyproject.toml").write_text(
+        "[tool.flake8-django-goc]\n"
+        'django-settings-module = "site_cfg.settings"\n'
+        'django-goc-serializers = ["serialized", "advisory_lock"]\n'
+        'django-goc-extra-unique = ["app.Thing:name"]\n'
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "flake8_django_goc", "app"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
+    (root / "pyproject.toml").write_text(
+        "[tool.flake8-django-goc]\n"
+        'django-settings-module = "site_cfg.settings"\n'
+        'django-goc-serializers = "serialized, advisory_lock"\n'
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "flake8_django_goc", "app"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = [line.split(":")[1] for line in result.stdout.splitlines()]
+    assert result.returncode == 1 and lines == ["8", "29"], result.stdout + result.stderr
