@@ -25,8 +25,16 @@ METHODS = {"get_or_create", "aget_or_create", "update_or_create", "aupdate_or_cr
 
 
 def case_files() -> list[Path]:
-    """Every .py file of the fixture project that carries an expectation."""
-    return sorted(p for p in PROJECT.rglob("*.py") if "# expect:" in p.read_text(encoding="utf-8"))
+    """Every .py file of the fixture project that carries an expectation and whose models exist
+    in the installed Django (`# requires-django: 5.2` headers)."""
+    return sorted(p for p in PROJECT.rglob("*.py") if _applies(p.read_text(encoding="utf-8")))
+
+
+def _applies(text: str) -> bool:
+    required = REQUIRES.search(text)
+    return "# expect:" in text and (
+        required is None or DJANGO >= (int(required.group(1)), int(required.group(2)))
+    )
 
 
 def settings_of(path: Path) -> str:
