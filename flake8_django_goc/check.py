@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass, field
 
 from .callsite import CallSite, could_contain_call
+from .isolation import findings_for_file
 from .judge import judge
 from .resolve import Candidates, ModuleContext, Target, module_context, resolve, with_constants
 from .rules import DGC100, Finding
@@ -38,6 +39,8 @@ def check_source(
 ) -> FileResult:
     """Findings for one file. ``tree`` is flake8's ast (positions come from it when given)."""
     result = FileResult()
+    for found in findings_for_file(schema.settings_findings, filename):  # DGC007
+        result.reports.append(Report(found.line, found.col, Finding(found.code, found.message)))
     if not could_contain_call(source):
         return result
     from .calls import find_calls, positions_from_ast  # libcst, only for candidate files

@@ -30,6 +30,7 @@ from .callsite import could_contain_call
 from .check import FileResult, check_source, describe_failure, is_internal_error
 from .django_schema import SetupError, load_schema
 from .formats import FORMATS, Result, Run, Skipped, render
+from .isolation import findings_for_file
 from .rules import OPT_IN, RULES, opted_in
 from .suppressions import ConfigError, split_entries, with_extra_unique
 
@@ -457,7 +458,9 @@ class Checker:
         except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
             self.skip(path, f"cannot decode it ({_first_line(exc)})")
             return
-        if not could_contain_call(source):
+        if not could_contain_call(source) and not findings_for_file(
+            self.schema.settings_findings, path
+        ):  # a settings file DGC007 reports on has no call but must be checked
             return
         lines = io.StringIO(source).readlines()
         if not self.disable_noqa and any(NOQA_FILE.match(line) for line in lines):

@@ -12,6 +12,7 @@ import os
 import sys
 from typing import Any
 
+from .isolation import isolation_findings
 from .schema import (
     UNKNOWN,
     BackendFacts,
@@ -104,6 +105,7 @@ def build_schema(settings_module: str) -> Schema:
         constants=constants,
         django_version=django.get_version(),
         settings_module=settings_module,
+        settings_findings=tuple(isolation_findings(settings_module)),
     )
 
 

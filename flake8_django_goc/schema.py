@@ -153,6 +153,20 @@ class ModelFacts:
         return frozenset(m.name for m in self.managers) | {"_default_manager", "_base_manager"}
 
 
+@dataclass(frozen=True)
+class SettingsFinding:
+    """A finding in a settings file (not tied to a get_or_create() call): DGC007."""
+
+    path: str  # real path of the settings source file
+    line: int  # 1-based
+    col: int  # 0-based, as flake8 plugins yield it
+    code: str
+    message: str
+
+    def text(self) -> str:
+        return f"{self.code} {self.message}"
+
+
 @dataclass
 class Schema:
     """All models of a project plus the indexes resolve needs. Built once per process."""
@@ -168,6 +182,8 @@ class Schema:
     django_version: str = ""
     settings_module: str = ""
     user_model: str | None = None  # settings.AUTH_USER_MODEL, when django.contrib.auth is used
+    # DGC007: findings in the settings files themselves (flake8_django_goc.isolation).
+    settings_findings: tuple[SettingsFinding, ...] = ()
 
     def __post_init__(self) -> None:
         self.module_by_file = {path: name for name, path in self.module_files.items()}
@@ -209,7 +225,15 @@ def to_jsonable(obj: Any) -> Any:
 
 _TYPES = {
     cls.__name__: cls
-    for cls in (FieldFacts, Condition, UniqueSet, ManagerFacts, RelationFacts, BackendFacts)
+    for cls in (
+        FieldFacts,
+        Condition,
+        UniqueSet,
+        ManagerFacts,
+        RelationFacts,
+        BackendFacts,
+        SettingsFinding,
+    )
 } | {"ModelFacts": ModelFacts, "Schema": Schema}
 
 
