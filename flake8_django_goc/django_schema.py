@@ -537,7 +537,7 @@ def _relations(model: Any) -> tuple[RelationFacts, ...]:
             elif f.many_to_many:
                 through = _label(f.through) if getattr(f, "through", None) else None
                 found.append(RelationFacts(accessor, "m2m", _label(f.related_model), (), through))
-        elif f.many_to_many and f.concrete:
+        elif f.many_to_many and not f.auto_created:  # forward M2M (not concrete on 6.1+)
             through = _label(f.remote_field.through) if f.remote_field.through else None
             found.append(RelationFacts(f.name, "m2m", _label(f.related_model), (), through))
     for f in opts.private_fields:
