@@ -29,6 +29,7 @@ from . import __version__
 from .callsite import could_contain_call
 from .check import FileResult, check_source, describe_failure, is_internal_error
 from .django_schema import SetupError, load_schema
+from .django_schema import first_line as _first_line
 from .formats import FORMATS, Result, Run, Skipped, render
 from .isolation import findings_for_file
 from .rules import OPT_IN, RULES, opted_in
@@ -603,14 +604,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def given_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The configuration keys given on the command line (they override the config files)."""
+    keys = (*STR_KEYS, *LIST_KEYS, *PLUGIN_BOOL_KEYS, *CLI_BOOL_KEYS)
+    values = {key: getattr(args, key.replace("-", "_"), None) for key in keys}
+    return {key: value for key, value in values.items() if value is not None}
+
+
 def check_command(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     cwd = os.getcwd()
-    given = {
-        key: getattr(args, key.replace("-", "_"))
-        for key in (*STR_KEYS, *LIST_KEYS, *PLUGIN_BOOL_KEYS, *CLI_BOOL_KEYS)
-        if getattr(args, key.replace("-", "_")) is not None
-    }
+    given = given_options(args)
     try:
         options = resolve_options(given, cwd, os.environ, args.isolated)
     except UsageError as exc:
@@ -700,11 +704,6 @@ def _fail(message: str) -> int:
 
 def _note(message: str) -> None:
     sys.stderr.write(f"{PROG}: {message}\n")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 # ---------------------------------------------------------------------------------- subcommands

@@ -32,7 +32,8 @@ class SetupError(Exception):
     """Django could not be set up; the message says why and what to do."""
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """``Type: first line of the message``, for one-paragraph errors."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
@@ -46,7 +47,7 @@ def setup_django(settings_module: str) -> None:
         import django
     except ImportError as exc:
         raise SetupError(
-            f"Django is not importable ({_first_line(exc)}). Install flake8-django-goc into the "
+            f"Django is not importable ({first_line(exc)}). Install flake8-django-goc into the "
             "virtual environment of the project you lint, next to Django."
         ) from None
     os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
@@ -56,7 +57,7 @@ def setup_django(settings_module: str) -> None:
         if isinstance(exc, KeyboardInterrupt):
             raise
         raise SetupError(
-            f"cannot import the Django settings module {settings_module!r}: {_first_line(exc)}. "
+            f"cannot import the Django settings module {settings_module!r}: {first_line(exc)}. "
             "Run flake8 from the project root (where manage.py is) or pass the right dotted path "
             "with --django-settings-module (or `django-settings-module =` in setup.cfg, tox.ini "
             "or .flake8)."
@@ -67,7 +68,7 @@ def setup_django(settings_module: str) -> None:
         if isinstance(exc, KeyboardInterrupt):
             raise
         raise SetupError(
-            f"django.setup() failed for settings {settings_module!r}: {_first_line(exc)}. "
+            f"django.setup() failed for settings {settings_module!r}: {first_line(exc)}. "
             "The project must import cleanly (as for `python manage.py check`) in the environment "
             "flake8 runs in: check INSTALLED_APPS, the models modules and the required environment "
             "variables."
@@ -91,7 +92,7 @@ def build_schema(settings_module: str) -> Schema:
         raise
     except Exception as exc:
         raise SetupError(
-            f"reading the models of {settings_module!r} failed: {_first_line(exc)}. "
+            f"reading the models of {settings_module!r} failed: {first_line(exc)}. "
             "Please report this to flake8-django-goc with the model definition."
         ) from None
     from django.conf import settings

@@ -887,7 +887,7 @@ def main(argv: list[str]) -> int:
         return _fail("takes no report options (--format, --output-file, --exit-zero, -q)")
     cwd = os.getcwd()
     try:
-        options = cli.resolve_options(_given(args), cwd, os.environ, args.isolated)
+        options = cli.resolve_options(cli.given_options(args), cwd, os.environ, args.isolated)
     except cli.UsageError as exc:
         return _fail(str(exc))
     if not options.settings:
@@ -937,13 +937,6 @@ def main(argv: list[str]) -> int:
     if failed or any(outcome.status == "error" for outcome in outcomes):
         return 2
     return 1 if changed and (args.dry_run or args.diff) else 0
-
-
-def _given(args: argparse.Namespace) -> dict[str, Any]:
-    """The configuration keys given on the command line, as the check command collects them."""
-    keys = (*cli.STR_KEYS, *cli.LIST_KEYS, *cli.PLUGIN_BOOL_KEYS, *cli.CLI_BOOL_KEYS)
-    values = {key: getattr(args, key.replace("-", "_")) for key in keys}
-    return {key: value for key, value in values.items() if value is not None}
 
 
 def _fail(message: str) -> int:
