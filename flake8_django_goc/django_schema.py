@@ -7,6 +7,7 @@ turns every failure into a ``SetupError`` with a one-paragraph explanation and a
 from __future__ import annotations
 
 import functools
+import gc
 import importlib
 import os
 import sys
@@ -76,7 +77,22 @@ def setup_django(settings_module: str) -> None:
 
 
 def build_schema(settings_module: str) -> Schema:
-    """Set up Django and read every model's facts."""
+    """Set up Django and read every model's facts.
+
+    The cyclic garbage collector is paused meanwhile and Django's objects are then frozen
+    (gc.freeze): otherwise every collection rescans the whole loaded project, which made reading
+    and caching Wagtail's models several times slower, and slows the rest of the run too."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_schema(settings_module)
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
+
+
+def _build_schema(settings_module: str) -> Schema:
     setup_django(settings_module)
     import django
     from django.apps import apps

@@ -209,17 +209,27 @@ class Schema:
         return self.models.get(label) if label else None
 
 
+_SCALARS = (str, int, float, bool, type(None))
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def to_jsonable(obj: Any) -> Any:
-    """Serialise Schema records (for the on-disk cache and debugging)."""
+    """Serialise Schema records compactly: tuples as lists, a record as {"@": type, "v": values}
+    (positional: a big project's Schema is mostly field names otherwise)."""
+    kind = type(obj)
+    if kind in _SCALARS:
+        return obj
     if obj is UNKNOWN:
-        return {"__unknown__": True}
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        data = {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-        return {"__type__": type(obj).__name__, **data}
-    if isinstance(obj, dict):
+        return {"@": "?"}
+    if kind is dict:
         return {k: to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return {"__tuple__": [to_jsonable(v) for v in obj]}
+    if kind is tuple or kind is list:
+        return [to_jsonable(v) for v in obj]
+    names = _FIELD_NAMES.get(kind)
+    if names is None and dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(obj))
+    if names is not None:
+        return {"@": kind.__name__, "v": [to_jsonable(getattr(obj, n)) for n in names]}
     return obj
 
 
@@ -238,13 +248,14 @@ _TYPES = {
 
 
 def from_jsonable(data: Any) -> Any:
-    if isinstance(data, dict):
-        if "__unknown__" in data:
+    kind = type(data)
+    if kind is list:
+        return tuple(from_jsonable(v) for v in data)
+    if kind is dict:
+        tag = data.get("@")
+        if tag is None:
+            return {k: from_jsonable(v) for k, v in data.items()}
+        if tag == "?":
             return UNKNOWN
-        if "__tuple__" in data:
-            return tuple(from_jsonable(v) for v in data["__tuple__"])
-        values = {k: from_jsonable(v) for k, v in data.items() if k != "__type__"}
-        if "__type__" in data:
-            return _TYPES[data["__type__"]](**values)
-        return values
+        return _TYPES[tag](*(from_jsonable(v) for v in data["v"]))
     return data

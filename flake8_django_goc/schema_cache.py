@@ -22,7 +22,7 @@ from typing import Any
 from . import __version__
 from .schema import Schema, from_jsonable, to_jsonable
 
-FORMAT = 2  # 2: Schema.settings_findings (DGC007)
+FORMAT = 3  # 2: Schema.settings_findings (DGC007); 3: positional records
 ENV_DIR = "FLAKE8_DJANGO_GOC_CACHE_DIR"
 DEFAULT_DIR = ".flake8-django-goc-cache"
 
