@@ -7,7 +7,9 @@ PositionProvider would walk the whole module again). No Django here.
 from __future__ import annotations
 
 import ast
+import bisect
 import dataclasses
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -44,16 +46,84 @@ def positions_from_ast(tree: ast.AST) -> list[tuple[int, int]]:
     return [(line, col) for line, col, _, _ in found]
 
 
+# Characters str.splitlines() treats as line breaks but Python's tokenizer does not.
+_ODD_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def without_idle_functions(
+    source: str, tree: ast.AST, positions: Sequence[tuple[int, int]]
+) -> str | None:
+    """``source`` with the body of every function that holds no candidate call replaced by
+    ``...``; None when nothing can be dropped.
+
+    Calls are scoped, so such a body can neither hold a call nor bind a name a call uses; most
+    code lives in them, and libcst's parse and traversal cost grows with the code it sees. Lines
+    are kept one for one outside the dropped bodies (positions come from ``tree`` anyway)."""
+    if _ODD_BREAKS.search(source):
+        return None
+    call_lines = sorted({line for line, _ in positions})
+    dropped: list[tuple[int, int, str]] = []  # first and last body line, indentation
+    lines = source.splitlines(keepends=True)
+
+    def visit(statements: Iterable[ast.AST]) -> None:
+        for node in statements:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                end = node.end_lineno or node.lineno
+                index = bisect.bisect_left(call_lines, start)
+                if index < len(call_lines) and call_lines[index] <= end:
+                    visit(node.body)  # it holds a call: keep it, drop what it nests
+                    continue
+                first = node.body[0].lineno
+                if first > node.lineno and first <= end <= len(lines):
+                    line = lines[first - 1]
+                    indent = line[: len(line) - len(line.lstrip(" \t"))]
+                    dropped.append((first, end, indent))
+                continue
+            for block in ("body", "orelse", "finalbody", "handlers", "cases"):
+                children = getattr(node, block, None)
+                if isinstance(children, list):
+                    visit(children)
+
+    visit(getattr(tree, "body", []))
+    if not dropped:
+        return None
+    parts: list[str] = []
+    done = 0  # lines already copied
+    for first, end, indent in dropped:
+        parts.extend(lines[done : first - 1])
+        parts.append(f"{indent}...\n")
+        done = end
+    parts.extend(lines[done:])
+    return "".join(parts)
+
+
 def find_calls(
-    source: str, positions: Sequence[tuple[int, int]] | None = None
+    source: str,
+    positions: Sequence[tuple[int, int]] | None = None,
+    tree: ast.AST | None = None,
 ) -> tuple[ModuleFacts, list[CallSite]]:
     """Parse ``source`` once and return its import table and candidate calls.
 
-    Raises ``libcst.ParserSyntaxError`` for code libcst cannot parse.
+    ``positions`` and ``tree`` are flake8's ``ast`` of the same source: where each call starts,
+    and which function bodies libcst need not see. Raises ``libcst.ParserSyntaxError`` for code
+    libcst cannot parse.
     """
-    module = cst.parse_module(source)
-    finder = _Finder(module)
-    module.visit(finder)
+    reduced = without_idle_functions(source, tree, positions) if tree and positions else None
+    module = finder = None
+    if reduced is not None:
+        try:
+            module = cst.parse_module(reduced)
+            finder = _Finder(module)
+            module.visit(finder)
+        except cst.ParserSyntaxError:
+            module = finder = None
+        if finder is not None and positions is not None and len(positions) != len(finder.calls):
+            module = finder = None  # never seen; the full source is the safe answer
+    if module is None or finder is None:
+        module = cst.parse_module(source)
+        finder = _Finder(module)
+        module.visit(finder)
     if positions is None or len(positions) != len(finder.calls):
         positions = _positions_from_libcst(module, finder.call_nodes)
     calls = [

@@ -48,7 +48,7 @@ def check_source(
     positions = positions_from_ast(tree) if tree is not None else None
     if positions == []:
         return result  # the text mentions the name, but no call has it: skip the libcst parse
-    facts, calls = find_calls(source, positions)
+    facts, calls = find_calls(source, positions, tree)
     ctx = module_context(facts, filename, schema)
     for found in calls:
         result.calls += 1

@@ -17,11 +17,12 @@ import ast
 import configparser
 import fnmatch
 import io
+import multiprocessing
 import os
 import re
 import sys
 import tokenize
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -451,35 +452,75 @@ class Checker:
         _note(f"skipped {path}: {reason}")
 
     def check(self, path: str) -> None:
+        prepared = self._prepare(path)
+        if prepared is not None:
+            self._record(self._analyse(prepared))
+
+    def check_all(self, paths: Iterable[str], jobs: int = 1) -> None:
+        """Check ``paths``; the candidate files (few, but the libcst work) in ``jobs`` processes.
+
+        Reading and the gate stay here; workers are forked after the Schema is loaded, so they
+        share it without setting Django up again (no fork, e.g. on Windows: one process)."""
+        prepared = [p for p in map(self._prepare, paths) if p is not None]
+        jobs = min(jobs, len(prepared))
+        if jobs < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            for item in prepared:
+                self._record(self._analyse(item))
+            return
+        from . import calls  # noqa: F401  (libcst, imported once here rather than per worker)
+
+        global _forked_checker
+        _forked_checker = self
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                outcomes = pool.map(_analyse_in_worker, prepared, chunksize=1)
+        finally:
+            _forked_checker = None
+        for outcome in outcomes:
+            self._record(outcome)
+
+    def _prepare(self, path: str) -> _Prepared | None:
+        """Read ``path`` and apply the gate; None when there is nothing to analyse."""
         try:
             source = read_source(path)
         except OSError as exc:
             self.skip(path, f"cannot read it ({type(exc).__name__}: {exc.strerror or exc})")
-            return
+            return None
         except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
             self.skip(path, f"cannot decode it ({_first_line(exc)})")
-            return
+            return None
         if not could_contain_call(source) and not findings_for_file(
             self.schema.settings_findings, path
         ):  # a settings file DGC007 reports on has no call but must be checked
-            return
+            return None
         lines = io.StringIO(source).readlines()
         if not self.disable_noqa and any(NOQA_FILE.match(line) for line in lines):
-            return  # a file-level "flake8" noqa line: flake8 runs no plugin on the file
+            return None  # a file-level "flake8" noqa line: flake8 runs no plugin on the file
+        return _Prepared(path, source, lines)
+
+    def _analyse(self, item: _Prepared) -> _Outcome:
         try:
-            tree = ast.parse(source)
+            tree = ast.parse(item.source)
         except (SyntaxError, ValueError):
-            return  # flake8 reports E999 for it; not our business
+            return _Outcome(item.path)  # flake8 reports E999 for it; not our business
         try:
-            result = check_source(source, path, self.schema, tree, self.serializers)
+            result = check_source(item.source, item.path, self.schema, tree, self.serializers)
         except Exception as exc:  # one odd file must not end the run
-            self._failed(path, exc)
+            return _Outcome(item.path, failure=(describe_failure(exc), is_internal_error(exc)))
+        results = self._results(item.path, item.lines, result)
+        return _Outcome(item.path, results, result.calls, result.resolved)
+
+    def _record(self, outcome: _Outcome) -> None:
+        if outcome.failure is not None:
+            self.skip(outcome.path, *outcome.failure)
             return
-        if result.calls:
+        if outcome.results is None:
+            return
+        if outcome.calls:
             self.run.files += 1
-            self.run.calls += result.calls
-            self.run.resolved += result.resolved
-        self._by_file.append((path, self._results(path, lines, result)))
+            self.run.calls += outcome.calls
+            self.run.resolved += outcome.resolved
+        self._by_file.append((outcome.path, outcome.results))
 
     def _results(self, path: str, lines: list[str], result: FileResult) -> list[Result]:
         reports = [r for r in result.reports if self.selection.wants(r.finding.code)]
@@ -493,15 +534,38 @@ class Checker:
         reports.sort(key=lambda r: (r.line, r.col))  # stable, as flake8 sorts
         return [Result(path, r.line, r.col + 1, r.finding.code, r.finding.message) for r in reports]
 
-    def _failed(self, path: str, exc: Exception) -> None:
-        # Valid Python that libcst cannot parse is a known limit, as in the plugin, not a crash.
-        self.skip(path, describe_failure(exc), internal=is_internal_error(exc))
-
     def finish(self) -> Run:
         # flake8's order: files sorted by path (stable), each file's findings by position.
         for _, results in sorted(self._by_file, key=lambda item: item[0]):
             self.run.results.extend(results)
         return self.run
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    path: str
+    source: str
+    lines: list[str]
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What analysing one file gave; small and picklable, to come back from a worker."""
+
+    path: str
+    results: list[Result] | None = None  # None: nothing to record (e.g. a syntax error)
+    calls: int = 0
+    resolved: int = 0
+    # Why it was skipped, and whether that is an internal error (libcst's limits are not).
+    failure: tuple[str, bool] | None = None
+
+
+_forked_checker: Checker | None = None  # set in the parent right before the pool forks
+
+
+def _analyse_in_worker(item: _Prepared) -> _Outcome:
+    assert _forked_checker is not None
+    return _forked_checker._analyse(item)
 
 
 def _noqa_text(mapping: dict[int, str], lines: list[str], line: int) -> str:
@@ -580,6 +644,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated decorators or context managers that serialise a code path (a "
         "lock): race findings under them are not reported",
     )
+    add(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="processes for the files that hold calls: a number or 'auto' (the default: one "
+        "per CPU), as flake8's -j",
+    )
     add("--exit-zero", action="store_true", help="exit 0 even when something is reported")
     add("--disable-noqa", action="store_true", help="ignore noqa comments")
     add("--isolated", action="store_true", help="ignore the configuration files")
@@ -602,6 +675,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return check_command(args)
     except KeyboardInterrupt:
         return 130
+
+
+def _jobs(value: str) -> int:
+    if value.strip().lower() == "auto":
+        return os.cpu_count() or 1
+    try:
+        jobs = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'auto', got {value!r}") from None
+    if jobs < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return jobs
 
 
 def given_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -639,8 +724,7 @@ def check_command(argv: list[str]) -> int:
 
     checker = Checker(schema, selection, args.disable_noqa, options.serializers)
     excluded = Excluder(options.exclude, cwd)
-    for path in discover(args.paths or ["."], excluded, options.no_migrations):
-        checker.check(path)
+    checker.check_all(discover(args.paths or ["."], excluded, options.no_migrations), args.jobs)
     run = checker.finish()
 
     text = render(args.format, run, args.quiet)

@@ -38,7 +38,6 @@ from .rules import OPT_IN, RULES
 
 NAME = "flake8-django-goc"
 INFORMATION_URI = "https://github.com/flake8-django-goc/flake8-django-goc"
-RULES_URI = INFORMATION_URI + "#rules"
 SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )

@@ -111,3 +111,65 @@ def test_bindings_record_what_names_hold() -> None:
     line = frame.lookup("line", inner.order)
     assert line.kind == "for" and line.value[-2].name == "all"
     assert frame.lookup("order", 10**6).value[0].name == "None"  # the later `order = None`
+
+
+REDUCIBLE = '''\
+import x
+
+
+def idle(a):
+    """Docstring."""
+    for i in a:
+        yield i
+
+
+@register(M.objects.get_or_create(name="decorator"))
+def decorated():
+    return 1
+
+
+async def busy(shelf: Shelf):
+    def inner_idle():
+        return [j for j in range(3)]
+
+    return await shelf.volumes.aget_or_create(title="t")
+
+
+class Views:
+    def one_liner(self): return 1
+
+    def other(self):
+        if True:
+            pass
+        return M.objects.get_or_create(n=1)
+'''
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_idle_function_bodies_are_dropped_before_libcst_sees_them(newline: str) -> None:
+    from flake8_django_goc.calls import without_idle_functions
+
+    source = REDUCIBLE.replace("\n", newline)
+    tree = ast.parse(source)
+    positions = positions_from_ast(tree)
+    reduced = without_idle_functions(source, tree, positions)
+    assert reduced is not None
+    assert "yield i" not in reduced and "range(3)" not in reduced
+    assert 'get_or_create(name="decorator")' in reduced and "aget_or_create" in reduced
+    ast.parse(reduced)  # still valid Python
+    _, full = find_calls(source, positions)
+    _, pruned = find_calls(source, positions, tree)
+    assert [(c.line, c.col, c.receiver, c.args) for c in full] == [
+        (c.line, c.col, c.receiver, c.args) for c in pruned
+    ]
+    assert pruned[1].scope[-1].lookup("shelf", pruned[1].order).annotation == "Shelf"
+
+
+def test_sources_with_odd_line_breaks_are_not_reduced() -> None:
+    from flake8_django_goc.calls import without_idle_functions
+
+    source = "def f():\n    return 1\x0c\n\nM.objects.get_or_create(a=1)\n"
+    tree = ast.parse(source)
+    assert without_idle_functions(source, tree, positions_from_ast(tree)) is None
+    _, (call,) = find_calls(source, positions_from_ast(tree), tree)
+    assert call.line == 4
