@@ -709,6 +709,7 @@ def load_schema(settings_module: str, use_cache: bool = True) -> Schema:
             from . import schema_cache
 
             _loaded[settings_module] = schema_cache.cached(settings_module, build_schema)
+            gc.freeze()  # the loaded Schema lives as long as the run: keep it out of collections
         else:
             _loaded[settings_module] = build_schema(settings_module)
     return _loaded[settings_module]

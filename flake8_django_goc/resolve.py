@@ -118,8 +118,19 @@ def _module_name(path: str, schema: Schema, is_package: bool) -> str | None:
     known = schema.module_by_file.get(path)
     if known:
         return known
-    # Not imported during setup (views, scripts): name it from the current directory, as Django's
-    # manage.py puts the project root first on sys.path.
+    # Not imported during setup (views, tests, scripts). A sibling module that was imported
+    # names the package (tests/get_or_create/tests.py next to get_or_create/models.py).
+    directory, filename = os.path.split(path)
+    stem = os.path.splitext(filename)[0]
+    for sibling in ("__init__.py", "models.py", "apps.py"):
+        package = schema.module_by_file.get(os.path.join(directory, sibling))
+        if package is None:
+            continue
+        if sibling != "__init__.py":
+            package = package.rpartition(".")[0]
+        if package and stem.isidentifier():
+            return package if is_package else f"{package}.{stem}"
+    # Else from the current directory, as Django's manage.py puts the project root on sys.path.
     rel = os.path.relpath(path, os.getcwd())
     if rel.startswith("..") or not rel.endswith(".py"):
         return None

@@ -41,7 +41,8 @@ def _identity(settings_module: str) -> dict[str, Any]:
         "settings": settings_module,
         "cwd": os.path.realpath(os.getcwd()),
         "python": sys.version,
-        "executable": sys.executable,
+        # The environment, however Python was started (`python -m flake8` or the `flake8` script).
+        "environment": [sys.prefix, os.path.realpath(sys.executable)],
         "django": django_version,
         "plugin": __version__,
     }
