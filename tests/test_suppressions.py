@@ -105,30 +105,12 @@ def test_bad_extra_unique_entries_are_clear_errors(tmp_path: Path) -> None:
         assert result.returncode == 1 and needle in output and "Traceback" not in output, output
 
 
-def test_the_standalone_command_agrees(tmp_path: Path) -> None:
+def run_command(root: Path, pyproject: str) -> tuple[int, list[str], str]:
     import subprocess
     import sys
 
-    root = make_project(tmp_path)
-    (root / "app" / "views.py").write_text(VIEWS)
     (root / "pyproject.toml").write_text(
-        "[tool.flake8-django-goc]\n"
-        'django-settings-module = "site_cfg.settings"\n'
-        'django-goc-serializers = ["serialized", "advisory_lock"]\n'
-        'django-goc-extra-unique = ["app.Thing:name"]\n'
-    )
-    result = subprocess.run(
-        [sys.executable, "-m", "flake8_django_goc", "app"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
-    (root / "pyproject.toml").write_text(
-        "[tool.flake8-django-goc]\n"
-        'django-settings-module = "site_cfg.settings"\n'
-        'django-goc-serializers = "serialized, advisory_lock"\n'
+        '[tool.flake8-django-goc]\ndjango-settings-module = "site_cfg.settings"\n' + pyproject
     )
     result = subprocess.run(
         [sys.executable, "-m", "flake8_django_goc", "app"],
@@ -138,4 +120,19 @@ def test_the_standalone_command_agrees(tmp_path: Path) -> None:
         check=False,
     )
     lines = [line.split(":")[1] for line in result.stdout.splitlines()]
-    assert result.returncode == 1 and lines == ["8", "29"], result.stdout + result.stderr
+    return result.returncode, lines, result.stdout + result.stderr
+
+
+def test_the_standalone_command_agrees(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    (root / "app" / "views.py").write_text(VIEWS)
+    code, lines, output = run_command(
+        root,
+        'django-goc-serializers = ["serialized", "advisory_lock"]\n'
+        'django-goc-extra-unique = ["app.Thing:name"]\n',
+    )
+    assert code == 0 and lines == [], output
+    code, lines, output = run_command(
+        root, 'django-goc-serializers = "serialized, advisory_lock"\n'
+    )
+    assert code == 1 and lines == ["8", "29"], output
