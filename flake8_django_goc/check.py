@@ -7,7 +7,7 @@ import dataclasses
 import sys
 from dataclasses import dataclass, field
 
-from .callsite import CallSite, could_contain_call
+from .callsite import CallSite, ModuleFacts, could_contain_call
 from .isolation import findings_for_file
 from .judge import judge
 from .resolve import Candidates, ModuleContext, Target, module_context, resolve, with_constants
@@ -30,6 +30,9 @@ class FileResult:
     resolved: int = 0
 
 
+Parsed = tuple[ModuleFacts, list[CallSite]]
+
+
 def check_source(
     source: str,
     filename: str,
@@ -38,17 +41,31 @@ def check_source(
     serializers: tuple[str, ...] = (),
 ) -> FileResult:
     """Findings for one file. ``tree`` is flake8's ast (positions come from it when given)."""
-    result = FileResult()
-    for found in findings_for_file(schema.settings_findings, filename):  # DGC007
-        result.reports.append(Report(found.line, found.col, Finding(found.code, found.message)))
+    return judge_parsed(parse_source(source, tree), filename, schema, serializers)
+
+
+def parse_source(source: str, tree: ast.AST | None = None) -> Parsed | None:
+    """The calls of one file (libcst); None when it cannot hold one. Needs no Schema, so the
+    command can run it while Django is being set up."""
     if not could_contain_call(source):
-        return result
+        return None
     from .calls import find_calls, positions_from_ast  # libcst, only for candidate files
 
     positions = positions_from_ast(tree) if tree is not None else None
     if positions == []:
-        return result  # the text mentions the name, but no call has it: skip the libcst parse
-    facts, calls = find_calls(source, positions, tree)
+        return None  # the text mentions the name, but no call has it: skip the libcst parse
+    return find_calls(source, positions, tree)
+
+
+def judge_parsed(
+    parsed: Parsed | None, filename: str, schema: Schema, serializers: tuple[str, ...] = ()
+) -> FileResult:
+    result = FileResult()
+    for found in findings_for_file(schema.settings_findings, filename):  # DGC007
+        result.reports.append(Report(found.line, found.col, Finding(found.code, found.message)))
+    if parsed is None:
+        return result
+    facts, calls = parsed
     ctx = module_context(facts, filename, schema)
     for found in calls:
         result.calls += 1

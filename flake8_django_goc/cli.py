@@ -28,7 +28,14 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .callsite import could_contain_call
-from .check import FileResult, check_source, describe_failure, is_internal_error
+from .check import (
+    FileResult,
+    Parsed,
+    describe_failure,
+    is_internal_error,
+    judge_parsed,
+    parse_source,
+)
 from .django_schema import SetupError, load_schema
 from .django_schema import first_line as _first_line
 from .formats import FORMATS, Result, Run, Skipped, render
@@ -434,7 +441,7 @@ class Checker:
 
     def __init__(
         self,
-        schema: Schema,
+        schema: Schema | None,
         selection: Selection,
         disable_noqa: bool = False,
         serializers: tuple[str, ...] = (),
@@ -452,35 +459,39 @@ class Checker:
         _note(f"skipped {path}: {reason}")
 
     def check(self, path: str) -> None:
-        prepared = self._prepare(path)
-        if prepared is not None:
-            self._record(self._analyse(prepared))
+        item = self._read(path)
+        if item is not None and self._wanted(item) and not self._noqa_file(item):
+            self._record(self._judge(item, _parse(item)))
 
-    def check_all(self, paths: Iterable[str], jobs: int = 1) -> None:
-        """Check ``paths``; the candidate files (few, but the libcst work) in ``jobs`` processes.
-
-        Reading and the gate stay here; workers are forked after the Schema is loaded, so they
-        share it without setting Django up again (no fork, e.g. on Windows: one process)."""
-        prepared = [p for p in map(self._prepare, paths) if p is not None]
-        jobs = min(jobs, len(prepared))
-        if jobs < 2 or "fork" not in multiprocessing.get_all_start_methods():
-            for item in prepared:
-                self._record(self._analyse(item))
-            return
-        from . import calls  # noqa: F401  (libcst, imported once here rather than per worker)
-
-        global _forked_checker
-        _forked_checker = self
+    def check_all(
+        self, paths: Iterable[str], jobs: int = 1, load: Callable[[], Schema] | None = None
+    ) -> None:
+        """Check ``paths``. With ``load``, the Schema is loaded here, while up to ``jobs`` forked
+        workers parse the candidate files: the parse needs no Schema, so a cold run's Django
+        setup and the libcst work overlap (no fork, e.g. on Windows: one process, in order)."""
+        items = [item for item in map(self._read, paths) if item is not None]
+        candidates = [i for i in items if could_contain_call(i.source) and not self._noqa_file(i)]
+        workers = min(jobs, len(candidates))
+        pool = None
+        if workers >= 2 and "fork" in multiprocessing.get_all_start_methods():
+            pool = multiprocessing.get_context("fork").Pool(workers)
         try:
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                outcomes = pool.map(_analyse_in_worker, prepared, chunksize=1)
+            pending = pool.map_async(_parse, candidates, chunksize=1) if pool else None
+            if load is not None:
+                self.schema = load()
+            parsed = pending.get() if pending else [_parse(item) for item in candidates]
         finally:
-            _forked_checker = None
-        for outcome in outcomes:
-            self._record(outcome)
+            if pool is not None:
+                pool.terminate()
+        for item, outcome in zip(candidates, parsed, strict=True):
+            self._record(self._judge(item, outcome))
+        for item in items:  # a settings file DGC007 reports on has no call but is checked
+            settings = not could_contain_call(item.source) and self._wanted(item)
+            if settings and not self._noqa_file(item):
+                self._record(self._judge(item, _ParseOutcome()))
 
-    def _prepare(self, path: str) -> _Prepared | None:
-        """Read ``path`` and apply the gate; None when there is nothing to analyse."""
+    def _read(self, path: str) -> _Prepared | None:
+        """Read and decode ``path``; None (with a note) when that fails."""
         try:
             source = read_source(path)
         except OSError as exc:
@@ -489,25 +500,28 @@ class Checker:
         except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
             self.skip(path, f"cannot decode it ({_first_line(exc)})")
             return None
-        if not could_contain_call(source) and not findings_for_file(
-            self.schema.settings_findings, path
-        ):  # a settings file DGC007 reports on has no call but must be checked
-            return None
-        lines = io.StringIO(source).readlines()
-        if not self.disable_noqa and any(NOQA_FILE.match(line) for line in lines):
-            return None  # a file-level "flake8" noqa line: flake8 runs no plugin on the file
-        return _Prepared(path, source, lines)
+        return _Prepared(path, source)
 
-    def _analyse(self, item: _Prepared) -> _Outcome:
-        try:
-            tree = ast.parse(item.source)
-        except (SyntaxError, ValueError):
+    def _noqa_file(self, item: _Prepared) -> bool:
+        """A file-level "flake8" noqa line: flake8 runs no plugin on the file."""
+        return not self.disable_noqa and any(NOQA_FILE.match(line) for line in item.lines)
+
+    def _wanted(self, item: _Prepared) -> bool:
+        """The gate, once the Schema is known: a candidate, or a settings file to report on."""
+        return could_contain_call(item.source) or bool(
+            findings_for_file(self.schema.settings_findings, item.path)
+        )
+
+    def _judge(self, item: _Prepared, parsed: _ParseOutcome) -> _Outcome:
+        if parsed.failure is not None:
+            return _Outcome(item.path, failure=parsed.failure)
+        if parsed.syntax_error:
             return _Outcome(item.path)  # flake8 reports E999 for it; not our business
         try:
-            result = check_source(item.source, item.path, self.schema, tree, self.serializers)
+            result = judge_parsed(parsed.calls, item.path, self.schema, self.serializers)
         except Exception as exc:  # one odd file must not end the run
             return _Outcome(item.path, failure=(describe_failure(exc), is_internal_error(exc)))
-        results = self._results(item.path, item.lines, result)
+        results = self._results(item.path, item.lines if result.reports else [], result)
         return _Outcome(item.path, results, result.calls, result.resolved)
 
     def _record(self, outcome: _Outcome) -> None:
@@ -545,7 +559,10 @@ class Checker:
 class _Prepared:
     path: str
     source: str
-    lines: list[str]
+
+    @property
+    def lines(self) -> list[str]:
+        return io.StringIO(self.source).readlines()
 
 
 @dataclass(frozen=True)
@@ -560,12 +577,24 @@ class _Outcome:
     failure: tuple[str, bool] | None = None
 
 
-_forked_checker: Checker | None = None  # set in the parent right before the pool forks
+@dataclass(frozen=True)
+class _ParseOutcome:
+    """The parse of one file; small and picklable, to come back from a worker."""
+
+    calls: Parsed | None = None
+    syntax_error: bool = False
+    failure: tuple[str, bool] | None = None  # why it was skipped, and whether internal
 
 
-def _analyse_in_worker(item: _Prepared) -> _Outcome:
-    assert _forked_checker is not None
-    return _forked_checker._analyse(item)
+def _parse(item: _Prepared) -> _ParseOutcome:
+    try:
+        tree = ast.parse(item.source)
+    except (SyntaxError, ValueError):
+        return _ParseOutcome(syntax_error=True)
+    try:
+        return _ParseOutcome(parse_source(item.source, tree))
+    except Exception as exc:  # one odd file must not end the run
+        return _ParseOutcome(failure=(describe_failure(exc), is_internal_error(exc)))
 
 
 def _noqa_text(mapping: dict[int, str], lines: list[str], line: int) -> str:
@@ -717,14 +746,13 @@ def check_command(argv: list[str]) -> int:
     missing = [p for p in args.paths if not os.path.exists(p)]
     if missing:
         return _fail(f"no such file or directory: {', '.join(missing)}")
+    checker = Checker(None, selection, args.disable_noqa, options.serializers)
+    excluded = Excluder(options.exclude, cwd)
+    paths = discover(args.paths or ["."], excluded, options.no_migrations)
     try:
-        schema = load_project(options)
+        checker.check_all(paths, args.jobs, load=lambda: load_project(options))
     except (SetupError, ConfigError) as exc:
         return _fail(str(exc))
-
-    checker = Checker(schema, selection, args.disable_noqa, options.serializers)
-    excluded = Excluder(options.exclude, cwd)
-    checker.check_all(discover(args.paths or ["."], excluded, options.no_migrations), args.jobs)
     run = checker.finish()
 
     text = render(args.format, run, args.quiet)

@@ -10,8 +10,17 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+
 # A value we could not turn into a plain Python literal (a callable default, an F() expression...).
-UNKNOWN: Any = type("Unknown", (), {"__repr__": lambda self: "<unknown>"})()
+class _Unknown:
+    def __repr__(self) -> str:
+        return "<unknown>"
+
+    def __reduce__(self) -> str:
+        return "UNKNOWN"  # pickles as the module's singleton (records cross process boundaries)
+
+
+UNKNOWN: Any = _Unknown()
 
 
 @dataclass(frozen=True)

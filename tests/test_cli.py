@@ -299,12 +299,12 @@ def test_internal_error_on_a_file_exits_2_after_checking_the_others(project: Pat
     code = f"""
 import sys
 from flake8_django_goc import check, cli
-real = check.check_source
-def check_source(source, filename, *args):
+real = check.judge_parsed
+def judge_parsed(parsed, filename, *args):
     if filename.endswith("boom.py"):
         raise RuntimeError("kaboom")
-    return real(source, filename, *args)
-cli.check_source = check_source
+    return real(parsed, filename, *args)
+cli.judge_parsed = judge_parsed
 sys.exit(cli.main(["--isolated", "--exit-zero", "--django-settings-module", "{SETTINGS}"]))
 """
     result = run_code(code, project)
