@@ -601,13 +601,9 @@ def _backend_for(model: Any, cache: dict[str, BackendFacts]) -> BackendFacts:
 
 def backend_facts(alias: str) -> BackendFacts:
     from django.conf import settings
-    from django.db import connections
 
     engine = str(settings.DATABASES.get(alias, {}).get("ENGINE", ""))
-    try:
-        vendor = str(connections[alias].vendor)  # imports the backend and its driver
-    except Exception:
-        vendor = _vendor_from_engine(engine)
+    vendor = database_vendor(alias, engine)
     features = _VENDOR_FEATURES.get(vendor)
     if features is None:
         return BackendFacts(alias=alias, vendor=vendor or engine or "unknown")
@@ -620,6 +616,17 @@ _VENDOR_NAMES = {
     "mysql": "MySQL/MariaDB",
     "oracle": "Oracle",
 }
+
+
+def database_vendor(alias: str, engine: str) -> str:
+    """The backend's vendor ("postgresql", "mysql", ...): asked from the backend, which imports its
+    driver; read from the ENGINE path when the driver is not importable. Never connects."""
+    from django.db import connections
+
+    try:
+        return str(connections[alias].vendor)
+    except Exception:
+        return _vendor_from_engine(engine)
 
 
 def _vendor_from_engine(engine: str) -> str:

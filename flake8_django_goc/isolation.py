@@ -305,15 +305,9 @@ def vendor_from_engine(engine: Any) -> str:
 
 
 def _runtime_vendor(alias: str, config: Mapping[str, Any]) -> str:
-    vendor = vendor_from_engine(config.get("ENGINE"))
-    if vendor != "unknown":
-        return vendor
-    try:  # a third-party engine whose name does not say: ask the (already imported) backend
-        from django.db import connections
+    from .django_schema import database_vendor  # the same answer the judge's backend facts use
 
-        return str(connections[alias].vendor)
-    except Exception:
-        return "unknown"
+    return database_vendor(alias, str(config.get("ENGINE") or ""))
 
 
 # --------------------------------------------------------------------------------------- message
