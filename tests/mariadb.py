@@ -22,13 +22,14 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from pg import _free_port  # one free-port helper for both throwaway servers
 
 DEFAULTS = {
     "GOC_MARIADB_NAME": "goc",
@@ -186,12 +187,6 @@ def find_binaries() -> tuple[Path, Path]:
             "point GOC_MARIADB_* at a running server with GOC_MARIADB_EXTERNAL=1"
         )
     return server, install
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _user_args() -> list[str]:
