@@ -46,11 +46,12 @@ def main() -> None:
     t: dict[str, float] = {}
 
     start = clock()
-    from flake8_django_goc import cli, django_schema
-    from flake8_django_goc.callsite import could_contain_call
-    from flake8_django_goc.check import check_call, check_source
-    from flake8_django_goc.judge import judge
-    from flake8_django_goc.resolve import Target, module_context, resolve, with_constants
+    from flake8_django_goc.commands import check as cli
+    from flake8_django_goc.find.records import could_contain_call
+    from flake8_django_goc.judge.verdicts import judge
+    from flake8_django_goc.pipeline import check_call, check_source
+    from flake8_django_goc.resolve.receivers import Target, module_context, resolve, with_constants
+    from flake8_django_goc.schema.django import build as django_schema
 
     t["import"] = clock() - start
 
@@ -86,7 +87,7 @@ def main() -> None:
     start = clock()
     import libcst
 
-    from flake8_django_goc.calls import find_calls, positions_from_ast
+    from flake8_django_goc.find.calls import find_calls, positions_from_ast
 
     libcst.parse_module("x = 1\n")
     t["libcst_import"] = clock() - start

@@ -175,7 +175,7 @@ class Env:
 
     def prime_cache(self, target: Target, cwd: str) -> None:
         """Make the Schema cache fresh (builds it only if a package or project file changed)."""
-        code = "from flake8_django_goc.django_schema import load_schema as l; l(%r)"
+        code = "from flake8_django_goc.schema.django.build import load_schema as l; l(%r)"
         proc = run([self.python, "-c", code % target.settings], cwd, self.environ(target))
         if proc.returncode:
             sys.exit(f"priming the Schema cache for {target.name} failed:\n{proc.stderr}")

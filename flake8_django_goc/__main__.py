@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .cli import main
+from flake8_django_goc.commands.main import main
 
 raise SystemExit(main())

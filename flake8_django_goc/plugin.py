@@ -13,12 +13,14 @@ from flake8.exceptions import ExecutionError
 from flake8.options.manager import OptionManager
 from flake8.style_guide import Decision, DecisionEngine, Selected
 
-from . import __version__, stats
-from .check import check_source, describe_failure
-from .django_schema import SetupError, load_schema
-from .rules import OPT_IN, RULES, opted_in
-from .schema import Schema
-from .suppressions import ConfigError, split_entries, with_extra_unique
+from flake8_django_goc import __version__
+from flake8_django_goc.pipeline import check_source, describe_failure
+from flake8_django_goc.report import stats
+from flake8_django_goc.rules import OPT_IN, RULES, opted_in
+from flake8_django_goc.schema import Schema
+from flake8_django_goc.schema.declared import ConfigError, split_entries, with_extra_unique
+from flake8_django_goc.schema.django.build import load_schema
+from flake8_django_goc.schema.django.setup import SetupError
 
 SETTINGS_HELP = (
     "Dotted path of the Django settings module whose models flake8-django-goc checks "

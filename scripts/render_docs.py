@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the package of this checkout, installed or not
 
-from flake8_django_goc.rule_docs import rendered_files  # noqa: E402
+from flake8_django_goc.rules.docs import rendered_files  # noqa: E402
 
 RULES_DIR = ROOT / "docs" / "rules"
 

@@ -6,7 +6,7 @@ import ast
 
 import pytest
 
-from flake8_django_goc.calls import ImportBinding, find_calls, positions_from_ast
+from flake8_django_goc.find.calls import ImportBinding, find_calls, positions_from_ast
 
 SOURCE = """\
 import shop.models
@@ -147,7 +147,7 @@ class Views:
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
 def test_idle_function_bodies_are_dropped_before_libcst_sees_them(newline: str) -> None:
-    from flake8_django_goc.calls import without_idle_functions
+    from flake8_django_goc.find.calls import without_idle_functions
 
     source = REDUCIBLE.replace("\n", newline)
     tree = ast.parse(source)
@@ -166,7 +166,7 @@ def test_idle_function_bodies_are_dropped_before_libcst_sees_them(newline: str) 
 
 
 def test_sources_with_odd_line_breaks_are_not_reduced() -> None:
-    from flake8_django_goc.calls import without_idle_functions
+    from flake8_django_goc.find.calls import without_idle_functions
 
     source = "def f():\n    return 1\x0c\n\nM.objects.get_or_create(a=1)\n"
     tree = ast.parse(source)

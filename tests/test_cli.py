@@ -16,7 +16,9 @@ import pytest
 from flake8_run import PROJECT, run_flake8
 from test_bad_input import make_project
 
-from flake8_django_goc import calls, cli, formats
+from flake8_django_goc.commands import check as cli
+from flake8_django_goc.find import calls
+from flake8_django_goc.report import formats
 from flake8_django_goc.rules import RULES, opted_in
 
 SETTINGS = "site_cfg.settings"
@@ -298,7 +300,8 @@ def test_internal_error_on_a_file_exits_2_after_checking_the_others(project: Pat
     write(project, "app/boom.py", f"from app.models import Thing\n{CALL}\n")
     code = f"""
 import sys
-from flake8_django_goc import check, cli
+from flake8_django_goc import pipeline as check
+from flake8_django_goc.commands import check as cli
 real = check.judge_parsed
 def judge_parsed(parsed, filename, *args):
     if filename.endswith("boom.py"):
@@ -654,7 +657,7 @@ def test_output_file_quiet_and_stats(project: Path) -> None:
 def test_neither_flake8_nor_libcst_is_imported_for_files_without_calls(project: Path) -> None:
     code = f"""
 import sys
-from flake8_django_goc import cli
+from flake8_django_goc.commands import check as cli
 rc = cli.main(["--isolated", "--django-settings-module", "{SETTINGS}", *sys.argv[1:]])
 print(rc, "flake8" in sys.modules, "libcst" in sys.modules)
 """

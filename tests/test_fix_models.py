@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from flake8_django_goc.fix_models import (
+from flake8_django_goc.commands.fix_models import (
     MetaHints,
     ModelPlan,
     Style,

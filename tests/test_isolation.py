@@ -1,4 +1,4 @@
-"""DGC007 (flake8_django_goc/isolation.py): a database configured above READ COMMITTED.
+"""DGC007 (flake8_django_goc/schema/django/isolation.py): a database above READ COMMITTED.
 
 - values -> levels, by the backends' own rules (in process);
 - settings modules written to a temporary package, imported in process, and searched for the
@@ -30,22 +30,20 @@ from pathlib import Path
 import pytest
 from flake8_run import PROJECT, parse_reports, run_flake8
 
-from flake8_django_goc import isolation
-from flake8_django_goc.isolation import (
+from flake8_django_goc.schema import Schema, SettingsFinding, findings_for_file
+from flake8_django_goc.schema.django import isolation
+from flake8_django_goc.schema.django.isolation import (
     READ_COMMITTED,
     READ_UNCOMMITTED,
     REPEATABLE_READ,
     SERIALIZABLE,
-    SettingsFinding,
     findings_for_databases,
-    findings_for_file,
     init_command_level,
     libpq_options_level,
     mysql_effective,
     pg_effective,
     pg_level,
 )
-from flake8_django_goc.schema import Schema
 
 MARKER = "# <- DGC007"
 FIXTURE_SETTINGS = PROJECT / "isolation" / "settings"
@@ -1007,7 +1005,7 @@ os.environ["DJANGO_SETTINGS_MODULE"] = module
 sys.path.insert(0, os.getcwd())
 import django
 django.setup()
-from flake8_django_goc.isolation import isolation_findings
+from flake8_django_goc.schema.django.isolation import isolation_findings
 print(json.dumps([[f.path, f.line, f.col, f.code, f.message] for f in isolation_findings(module)]))
 """
 

@@ -6,8 +6,9 @@ way. Django can be set up once per process (and this pytest process may already 
 ``goc_project.settings`` by the PostgreSQL race tests), so every module runs in its own
 subprocess: this file, run as a script, sets Django up with that module, creates the fixture
 app's tables in a database of its own, asks the server which level a transaction really runs at,
-computes the plugin's DGC007 findings for the module (``flake8_django_goc.isolation``) and runs
-the races (tests/race.py's harness, with a MariaDB-aware ``_prepare_connection``):
+computes the plugin's DGC007 findings for the module
+(``flake8_django_goc.schema.django.isolation``) and runs the races (tests/race.py's harness,
+with a MariaDB-aware ``_prepare_connection``):
 
 - ``badge-atomic`` / ``ticket-atomic``: ``get_or_create()`` on a ``unique=True`` CharField /
   PositiveIntegerField in two threads inside ``transaction.atomic()``: under READ COMMITTED both
@@ -353,7 +354,7 @@ def main(argv: list[str]) -> int:
     import race
     from django.db import connections
 
-    from flake8_django_goc.isolation import isolation_findings
+    from flake8_django_goc.schema.django.isolation import isolation_findings
 
     findings = [
         {"code": f.code, "line": f.line, "path": f.path, "message": f.message}

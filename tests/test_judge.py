@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flake8_django_goc.calls import find_calls
-from flake8_django_goc.judge import judge
-from flake8_django_goc.resolve import ModuleContext, Target, resolve
+from flake8_django_goc.find.calls import find_calls
+from flake8_django_goc.judge.verdicts import judge
+from flake8_django_goc.resolve.receivers import ModuleContext, Target, resolve
 from flake8_django_goc.schema import (
     BackendFacts,
     Condition,
@@ -226,7 +226,7 @@ def test_findings_carry_the_constraint_fix() -> None:
 
 
 def test_constraint_names_fit_the_backend_limits() -> None:
-    from flake8_django_goc.judge import constraint_fix
+    from flake8_django_goc.judge.verdicts import constraint_fix
 
     fields = tuple(
         FieldFacts(f"field_number_{i}", f"field_number_{i}", owner="app.Thing") for i in range(6)
@@ -242,7 +242,7 @@ def test_constraint_names_fit_the_backend_limits() -> None:
 
 
 def test_no_constraint_fix_across_multi_table_parents() -> None:
-    from flake8_django_goc.judge import constraint_fix
+    from flake8_django_goc.judge.verdicts import constraint_fix
 
     parent_field = FieldFacts("name", "name", owner="app.Parent")
     child_field = FieldFacts("kind", "kind", owner="app.Thing")

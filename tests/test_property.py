@@ -22,8 +22,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flake8_django_goc.calls import find_calls, positions_from_ast
-from flake8_django_goc.check import check_source
+from flake8_django_goc.find.calls import find_calls, positions_from_ast
+from flake8_django_goc.pipeline import check_source
 from flake8_django_goc.schema import (
     UNKNOWN,
     BackendFacts,

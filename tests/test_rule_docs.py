@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from flake8_django_goc import formats, rule_docs
-from flake8_django_goc.rule_docs import DOCS, SECTIONS, markdown
+from flake8_django_goc.report import formats
 from flake8_django_goc.rules import RULES
+from flake8_django_goc.rules import docs as rule_docs
+from flake8_django_goc.rules.docs import DOCS, SECTIONS, markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES_DIR = ROOT / "docs" / "rules"
@@ -173,7 +174,7 @@ def test_explain_unknown_code_exits_2(tmp_path: Path) -> None:
 def test_explain_does_not_import_django(tmp_path: Path) -> None:
     code = (
         "import sys\n"
-        "from flake8_django_goc import cli\n"
+        "from flake8_django_goc.commands import main as cli\n"
         "assert cli.main(['explain', 'DGC003']) == 0\n"
         "assert 'django' not in sys.modules, 'explain imported Django'\n"
         "assert 'libcst' not in sys.modules, 'explain imported libcst'\n"

@@ -7,13 +7,19 @@ import dataclasses
 import sys
 from dataclasses import dataclass, field
 
-from .callsite import CallSite, ModuleFacts, could_contain_call
-from .isolation import findings_for_file
-from .judge import judge
-from .resolve import Candidates, ModuleContext, Target, module_context, resolve, with_constants
-from .rules import DGC100, Finding
-from .schema import Schema
-from .suppressions import drop_race_findings, serialised
+from flake8_django_goc.find.records import CallSite, ModuleFacts, could_contain_call
+from flake8_django_goc.judge.locks import drop_race_findings, serialised
+from flake8_django_goc.judge.verdicts import judge
+from flake8_django_goc.resolve.receivers import (
+    Candidates,
+    ModuleContext,
+    Target,
+    module_context,
+    resolve,
+    with_constants,
+)
+from flake8_django_goc.rules import DGC100, Finding
+from flake8_django_goc.schema import Schema, findings_for_file
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,10 @@ def parse_source(source: str, tree: ast.AST | None = None) -> Parsed | None:
     command can run it while Django is being set up."""
     if not could_contain_call(source):
         return None
-    from .calls import find_calls, positions_from_ast  # libcst, only for candidate files
+    from flake8_django_goc.find.calls import (  # libcst, only for candidate files
+        find_calls,
+        positions_from_ast,
+    )
 
     positions = positions_from_ast(tree) if tree is not None else None
     if positions == []:

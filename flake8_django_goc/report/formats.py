@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from . import __version__
-from .rules import OPT_IN, RULES
+from flake8_django_goc import __version__
+from flake8_django_goc.rules import OPT_IN, RULES
 
 NAME = "flake8-django-goc"
 INFORMATION_URI = "https://github.com/flake8-django-goc/flake8-django-goc"
@@ -82,7 +82,7 @@ class RuleHelp:
 
 def rule_help(code: str) -> RuleHelp:
     """The documentation of one rule, from ``rule_docs`` (the source of ``docs/rules/``)."""
-    from .rule_docs import DOCS, markdown, plain_text
+    from flake8_django_goc.rules.docs import DOCS, markdown, plain_text
 
     doc = DOCS[code]
     return RuleHelp(

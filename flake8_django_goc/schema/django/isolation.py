@@ -47,7 +47,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from .schema import SettingsFinding
+from flake8_django_goc.schema import SettingsFinding
+from flake8_django_goc.schema.django.backends import database_vendor, vendor_from_engine
 
 CODE = "DGC007"
 
@@ -298,15 +299,8 @@ def effective_level(
     return None
 
 
-def vendor_from_engine(engine: Any) -> str:
-    from .django_schema import _vendor_from_engine
-
-    return _vendor_from_engine(str(engine or ""))
-
-
 def _runtime_vendor(alias: str, config: Mapping[str, Any]) -> str:
-    from .django_schema import database_vendor  # the same answer the judge's backend facts use
-
+    # The same answer the judge's backend facts use.
     return database_vendor(alias, str(config.get("ENGINE") or ""))
 
 
@@ -727,7 +721,9 @@ def findings_for_databases(
     if not isinstance(databases, Mapping):
         return []
     modules = sys.modules if modules is None else modules
-    vendor_of = vendor_of or (lambda alias, config: vendor_from_engine(config.get("ENGINE")))
+    vendor_of = vendor_of or (
+        lambda alias, config: vendor_from_engine(str(config.get("ENGINE") or ""))
+    )
     pg_levels = django_pg_enum() if levels is True else levels or None
     effective: list[Effective] = []
     for alias, config in databases.items():
@@ -768,15 +764,3 @@ def isolation_findings(settings_module: str) -> list[SettingsFinding]:
         return findings_for_databases(databases, settings_module, vendor_of=_runtime_vendor)
     except Exception:
         return []
-
-
-def findings_for_file(findings: Iterable[SettingsFinding], filename: str) -> list[SettingsFinding]:
-    """The findings that belong to ``filename`` (as flake8 or the command names it)."""
-    findings = list(findings)
-    if not findings:
-        return []
-    try:
-        path = os.path.realpath(filename)
-    except (OSError, ValueError):
-        return []
-    return [f for f in findings if f.path == path]

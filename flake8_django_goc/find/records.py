@@ -8,35 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .schema import UNKNOWN
+from flake8_django_goc.schema import UNKNOWN
 
-METHODS = frozenset({"get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create"})
-# Queryset/manager methods that return a queryset of the same model (get_or_create keeps working).
-CHAIN_METHODS = frozenset(
-    {
-        "all",
-        "alias",
-        "annotate",
-        "complex_filter",
-        "db_manager",
-        "defer",
-        "distinct",
-        "exclude",
-        "extra",
-        "filter",
-        "get_queryset",
-        "none",
-        "only",
-        "order_by",
-        "prefetch_related",
-        "reverse",
-        "select_for_update",
-        "select_related",
-        "using",
-    }
-)
-# Chain methods whose arguments restrict the get() but are not written on create (DGC006).
-FILTER_METHODS = frozenset({"filter", "exclude", "complex_filter"})
 # The cheapest test that a source can hold a call (every method name contains it).
 GATE = "_or_create"
 

@@ -18,19 +18,20 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from . import cli
-from .django_schema import SetupError
-from .formats import Result
-from .rules import DGC002, ConstraintFix
-from .suppressions import ConfigError
+from flake8_django_goc.commands import check as cli
+from flake8_django_goc.report.formats import Result
+from flake8_django_goc.rules import DGC002, ConstraintFix
+from flake8_django_goc.schema.declared import ConfigError
+from flake8_django_goc.schema.django.meta import meta_inheritance
+from flake8_django_goc.schema.django.setup import SetupError
 
 if TYPE_CHECKING:
-    from .check import FileResult
-    from .schema import ModelFacts, Schema
+    from flake8_django_goc.pipeline import FileResult
+    from flake8_django_goc.schema import ModelFacts, Schema
 
 PROG = f"{cli.PROG} fix-models"
 DEFAULT_WIDTH = 88  # black's and ruff's default; used unless pyproject.toml says otherwise
@@ -187,30 +188,8 @@ def _version(text: str) -> tuple[int, ...]:
 
 
 def meta_hints(label: str) -> MetaHints:
-    """Read Meta inheritance from the model class (fix-models runs with Django set up)."""
-    try:
-        from django.apps import apps
-
-        model = apps.get_model(label)
-    except Exception:  # Django not set up (unit tests of the editor): assume none
-        return MetaHints()
-    hints: dict[str, Any] = {}
-    # Django pops a model's own Meta; what getattr finds is the abstract parent's a Meta-less
-    # class statement would get.
-    inherited = getattr(model, "Meta", None)
-    if inherited is not None:
-        for index, base in enumerate(model.__bases__):
-            if getattr(base, "Meta", None) is inherited:
-                hints["class_base"] = index
-                hints["class_spread"] = bool(getattr(inherited, "constraints", ()))
-                break
-    meta = getattr(model._meta, "meta", None)  # the Meta Django used, own or inherited
-    if meta is not None and "constraints" not in vars(meta):
-        for index, base in enumerate(meta.__bases__):
-            if getattr(base, "constraints", ()):
-                hints["meta_base"], hints["meta_spread"] = index, True
-                break
-    return MetaHints(**hints)
+    """Meta inheritance of the model class (fix-models runs with Django set up)."""
+    return MetaHints(**meta_inheritance(label))
 
 
 # ----------------------------------------------------------------------------------- editing

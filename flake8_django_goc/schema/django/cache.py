@@ -19,8 +19,8 @@ from collections.abc import Callable
 from importlib import metadata
 from typing import Any
 
-from . import __version__
-from .schema import Schema, from_jsonable, to_jsonable
+from flake8_django_goc import __version__
+from flake8_django_goc.schema import Schema, from_jsonable, to_jsonable
 
 FORMAT = 3  # 2: Schema.settings_findings (DGC007); 3: positional records
 ENV_DIR = "FLAKE8_DJANGO_GOC_CACHE_DIR"

@@ -1,12 +1,14 @@
 """The Schema: plain, frozen facts about a project's models.
 
-Built once per process from Django's ``_meta`` (see ``django_schema``); resolve and judge only ever
+Built once per process from Django's ``_meta`` (see ``schema.django``); resolve and judge only ever
 see these records, so they stay free of Django and unit-testable with hand-built values.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -268,3 +270,15 @@ def from_jsonable(data: Any) -> Any:
             return UNKNOWN
         return _TYPES[tag](*(from_jsonable(v) for v in data["v"]))
     return data
+
+
+def findings_for_file(findings: Iterable[SettingsFinding], filename: str) -> list[SettingsFinding]:
+    """The findings that belong to ``filename`` (as flake8 or the command names it)."""
+    findings = list(findings)
+    if not findings:
+        return []
+    try:
+        path = os.path.realpath(filename)
+    except (OSError, ValueError):
+        return []
+    return [f for f in findings if f.path == path]

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .schema import UNKNOWN, Condition, ModelFacts
+from flake8_django_goc.schema import UNKNOWN, Condition, ModelFacts
 
 Truth = bool | None
 

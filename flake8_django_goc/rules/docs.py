@@ -11,7 +11,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
-from .rules import OPT_IN, RULES
+from flake8_django_goc.rules import OPT_IN, RULES
 
 DOCS_URI = "https://github.com/flake8-django-goc/flake8-django-goc/blob/main/docs/rules"
 FIX_MODELS = "flake8-django-goc fix-models"

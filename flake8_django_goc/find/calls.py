@@ -15,9 +15,8 @@ from typing import Any
 
 import libcst as cst
 
-from .callsite import (
+from flake8_django_goc.find.records import (
     GATE,
-    METHODS,
     Binding,
     CallArgs,
     CallSite,
@@ -28,7 +27,8 @@ from .callsite import (
     Value,
     could_contain_call,
 )
-from .schema import UNKNOWN
+from flake8_django_goc.schema import UNKNOWN
+from flake8_django_goc.schema.orm import METHODS
 
 __all__ = ["GATE", "METHODS", "could_contain_call", "find_calls", "positions_from_ast"]
 

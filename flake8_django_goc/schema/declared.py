@@ -1,9 +1,7 @@
-"""Uniqueness and serialisation the ORM cannot see, declared in the configuration.
+"""Uniqueness the ORM cannot see, declared in the configuration (``django-goc-extra-unique``).
 
-- ``django-goc-extra-unique``: unique sets that exist in the database but not in ``_meta`` (a
-  unique index created by a ``RunSQL`` migration), as ``app.Model:field1,field2`` entries.
-- ``django-goc-serializers``: decorators or context managers that serialise a code path (a table
-  or advisory lock held around the view); calls under them cannot race.
+Unique sets that exist in the database but not in ``_meta`` (a unique index created by a
+``RunSQL`` migration), as ``app.Model:field1,field2`` entries, added to the Schema.
 """
 
 from __future__ import annotations
@@ -12,11 +10,8 @@ import dataclasses
 import re
 from collections.abc import Iterable
 
-from .rules import DGC001, DGC002, DGC003, DGC004, Finding
-from .schema import Schema, UniqueSet
+from flake8_django_goc.schema import Schema, UniqueSet
 
-# The findings a lock makes moot: they are all about two calls running at the same time.
-RACE_CODES = frozenset({DGC001, DGC002, DGC003, DGC004})
 SOURCE = "declared unique in the configuration"
 
 
@@ -75,24 +70,3 @@ def with_extra_unique(schema: Schema, entries: Iterable[str]) -> Schema:
                     model, unique_sets=(*model.unique_sets, unique_set)
                 )
     return dataclasses.replace(schema, models=models)
-
-
-def serialised(guards: Iterable[str], serializers: Iterable[str]) -> bool:
-    """Whether a decorator or `with` item (source text) is one of the configured serialisers.
-
-    ``advisory_lock`` matches ``@advisory_lock``, ``@advisory_lock("key")``,
-    ``with locks.advisory_lock(...)``; a dotted name must match the dotted text."""
-    names = [s for s in serializers if s]
-    if not names:
-        return False
-    for guard in guards:
-        callee = guard.split("(", 1)[0].strip().removeprefix("@")
-        last = callee.rsplit(".", 1)[-1]
-        for name in names:
-            if callee == name or ("." not in name and last == name):
-                return True
-    return False
-
-
-def drop_race_findings(findings: list[Finding]) -> list[Finding]:
-    return [f for f in findings if f.code not in RACE_CODES]

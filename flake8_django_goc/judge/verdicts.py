@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .callsite import CallArgs, CallSite, Value
-from .resolve import Target
-from .row import Cell, Row, evaluate, evaluate_kwargs
-from .rules import (
+from flake8_django_goc.find.records import CallArgs, CallSite, Value
+from flake8_django_goc.judge.row import Cell, Row, evaluate, evaluate_kwargs
+from flake8_django_goc.resolve.target import Target
+from flake8_django_goc.rules import (
     DGC001,
     DGC002,
     DGC003,
@@ -27,9 +27,8 @@ from .rules import (
     constraint_name,
     fields_text,
 )
-from .schema import UNKNOWN, ModelFacts, UniqueSet
-
-CREATE_DEFAULTS_METHODS = frozenset({"update_or_create", "aupdate_or_create"})
+from flake8_django_goc.schema import UNKNOWN, ModelFacts, UniqueSet
+from flake8_django_goc.schema.orm import CREATE_DEFAULTS_METHODS
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The standalone command (``main``) and its subcommands: check, explain, fix-models."""

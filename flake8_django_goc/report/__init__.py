@@ -1,0 +1,1 @@
+"""Stage 4, report: the command's output formats and the run's statistics."""

@@ -1,0 +1,1 @@
+"""Stage 2, resolve: which model and rows a call's receiver works on. No Django, no libcst."""

@@ -1,0 +1,73 @@
+"""What resolve hands to judge: the rows a call works on (``Target``), or why not.
+
+Plain records, no logic beyond describing a chain step; judge reads them, resolve builds them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from flake8_django_goc.find.records import CallArgs, Value
+from flake8_django_goc.schema import ModelFacts
+from flake8_django_goc.schema.orm import FILTER_METHODS
+
+
+@dataclass(frozen=True)
+class ChainFilter:
+    method: str  # "filter", "exclude", "complex_filter"
+    args: CallArgs
+    # Set for a related manager's own filter that a chained method turned into a plain filter.
+    implicit: str | None = None
+    origin: str | None = None  # where a filter the user did not write comes from
+
+
+@dataclass(frozen=True)
+class Target:
+    """The rows a call works on: a model through one of its managers or a related manager."""
+
+    model: ModelFacts
+    manager: str
+    filters: tuple[ChainFilter, ...] = ()
+    # Fields the receiver itself writes on create (the FK of a related manager).
+    adds: tuple[str, ...] = ()
+    related: bool = False  # a related manager (reverse FK, M2M, generic relation)
+    through: str | None = None  # an M2M manager's through model
+    owner: str | None = None  # source text of a related manager's instance (`ctx.customer`)
+    # Lookup keys an overridden get_or_create() of the manager adds.
+    extra_lookup: tuple[tuple[str, Value], ...] = ()
+
+    @property
+    def display(self) -> str:
+        return f"{self.model.object_name}.{self.manager}"
+
+    def chained(self, method: str, args: CallArgs) -> Target:
+        """The target after ``.method(args)``: a related manager becomes a plain queryset."""
+        filters = self.filters
+        if self.related:
+            # Only RelatedManager.get_or_create() writes the relation; after .all()/.filter()...
+            # the relation is a filter of the queryset the created row meets only if the lookup
+            # writes the same instance (customer=ctx.customer).
+            implicit = f".{self.manager}.{method}()"
+            kwargs = tuple((f, Value(self.owner or "<owner>")) for f in self.adds)
+            filters = (*filters, ChainFilter("filter", CallArgs(kwargs), implicit))
+        if method in FILTER_METHODS:
+            filters = (*filters, ChainFilter(method, args))
+        return dataclasses.replace(self, filters=filters, adds=(), related=False)
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Several possible targets. ``each``: judge every one (a manager class shared by models);
+    otherwise report only when all agree (an accessor name matching several models)."""
+
+    targets: tuple[Target, ...]
+    each: bool
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    reason: str
+
+
+Resolution = Target | Candidates | Unresolved

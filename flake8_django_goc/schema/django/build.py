@@ -1,0 +1,91 @@
+"""Build the run's Schema: set Django up, read every model, the import map and DGC007's settings.
+
+``load_schema`` is the entry point: at most one Schema per process, from the on-disk cache when it
+is provably fresh (``cache``), else built here.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+
+from flake8_django_goc.schema import BackendFacts, Schema
+from flake8_django_goc.schema.django.imports import import_paths
+from flake8_django_goc.schema.django.isolation import isolation_findings
+from flake8_django_goc.schema.django.models import model_facts
+from flake8_django_goc.schema.django.setup import SetupError, first_line, setup_django
+
+
+def build_schema(settings_module: str) -> Schema:
+    """Set up Django and read every model's facts.
+
+    The cyclic garbage collector is paused meanwhile and Django's objects are then frozen
+    (gc.freeze): otherwise every collection rescans the whole loaded project, which made reading
+    and caching Wagtail's models several times slower, and slows the rest of the run too."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_schema(settings_module)
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
+
+
+def _build_schema(settings_module: str) -> Schema:
+    setup_django(settings_module)
+    import django
+    from django.apps import apps
+
+    try:
+        model_classes = apps.get_models(include_auto_created=True)
+        backends: dict[str, BackendFacts] = {}
+        models = {
+            m._meta.label: model_facts(m, backends) for m in model_classes if not m._meta.abstract
+        }
+        by_path, module_files, constants = import_paths(model_classes)
+    except SetupError:
+        raise
+    except Exception as exc:
+        raise SetupError(
+            f"reading the models of {settings_module!r} failed: {first_line(exc)}. "
+            "Please report this to flake8-django-goc with the model definition."
+        ) from None
+    from django.conf import settings
+
+    user_model = getattr(settings, "AUTH_USER_MODEL", None)
+    return Schema(
+        models=models,
+        user_model=user_model if user_model in models else None,
+        by_path=by_path,
+        module_files=module_files,
+        constants=constants,
+        django_version=django.get_version(),
+        settings_module=settings_module,
+        settings_findings=tuple(isolation_findings(settings_module)),
+    )
+
+
+# ---------------------------------------------------------------------------------- once per run
+
+_loaded: dict[str, Schema] = {}
+
+
+def load_schema(settings_module: str, use_cache: bool = True) -> Schema:
+    """The Schema for ``settings_module``: from the on-disk cache when fresh, else built by
+    setting Django up (at most once per process)."""
+    if settings_module not in _loaded:
+        if _loaded:
+            (other,) = _loaded
+            raise SetupError(
+                f"Django is already set up with {other!r} in this process; it cannot also load "
+                f"{settings_module!r}."
+            )
+        if use_cache and not os.environ.get("FLAKE8_DJANGO_GOC_NO_CACHE"):
+            from flake8_django_goc.schema.django import cache as schema_cache
+
+            _loaded[settings_module] = schema_cache.cached(settings_module, build_schema)
+            gc.freeze()  # the loaded Schema lives as long as the run: keep it out of collections
+        else:
+            _loaded[settings_module] = build_schema(settings_module)
+    return _loaded[settings_module]

@@ -1,0 +1,169 @@
+"""Managers and querysets: what an overriding manager adds, and custom methods' filters.
+
+Read from the manager classes' source with ``ast`` (``inspect.getsource``), never executed.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from flake8_django_goc.schema import UNKNOWN, ManagerFacts
+
+PRIMITIVES = (bool, int, float, str, type(None))
+
+
+def manager_facts(manager: Any) -> ManagerFacts:
+    cls = type(manager)
+    qs = getattr(manager, "_queryset_class", None)
+    classes = [k for k in (*cls.__mro__, *(qs.__mro__ if qs else ())) if _is_project_class(k)]
+    return ManagerFacts(
+        name=manager.name,
+        class_path=f"{cls.__module__}.{cls.__qualname__}",
+        queryset_path=f"{qs.__module__}.{qs.__qualname__}" if qs else None,
+        lookup=_override_kwargs(manager, classes, "get_or_create"),
+        filters=_override_kwargs(manager, classes, "get_queryset", via="filter"),
+        methods=_queryset_methods(manager, classes),
+        class_mro=tuple(dict.fromkeys(f"{k.__module__}.{k.__qualname__}" for k in classes)),
+    )
+
+
+def _queryset_methods(manager: Any, classes: list[type]) -> tuple:
+    """Custom methods whose body is one ``return self.<chain>()`` of queryset methods."""
+    import ast
+    import inspect
+
+    from flake8_django_goc.schema.orm import CHAIN_METHODS, FILTER_METHODS
+
+    found: dict[str, tuple[tuple[str, str, Any], ...]] = {}
+    for cls in reversed(classes):  # subclasses override their bases
+        for name, function in vars(cls).items():
+            if name.startswith("_") or not inspect.isfunction(function):
+                continue
+            found.pop(name, None)
+            tree = _function_tree(function)
+            if tree is None:
+                continue
+            body = tree.body[0].body if tree.body and hasattr(tree.body[0], "body") else []
+            body = [
+                s
+                for s in body
+                if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+            ]
+            if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
+                continue
+            filters: list[tuple[str, str, Any]] = []
+            node = body[0].value
+            while (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in CHAIN_METHODS
+                and not _is_own_rows(node)
+            ):
+                if node.func.attr in FILTER_METHODS:
+                    for keyword in node.keywords:
+                        value = _static_value(keyword.value, manager)
+                        filters.append((node.func.attr, keyword.arg or "**", value))
+                    if node.args:
+                        filters.append((node.func.attr, "<Q>", UNKNOWN))
+                node = node.func.value
+            if _is_own_rows(node) or (isinstance(node, ast.Name) and node.id == "self"):
+                found[name] = tuple(reversed(filters))
+    return tuple(sorted(found.items()))
+
+
+def _is_project_class(cls: type) -> bool:
+    return cls is not object and not cls.__module__.startswith(("django.", "builtins"))
+
+
+def _override_kwargs(
+    manager: Any, classes: list[type], method: str, via: str | None = None
+) -> tuple[tuple[str, Any], ...]:
+    """Literal kwargs an override passes on, as in django-oscar's basket managers:
+    ``return super().get_or_create(status="open", **kwargs)`` (or ``self.get_queryset()...``),
+    and with ``via``: ``return super().get_queryset().filter(status=self.status_filter)``.
+    Only the first class defining ``method`` counts."""
+    import ast
+
+    for cls in classes:
+        function = vars(cls).get(method)
+        if function is None:
+            continue
+        tree = _function_tree(function)
+        if tree is None:
+            return ()
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            inner = node.func.value
+            if via is not None:
+                if node.func.attr != via or not isinstance(inner, ast.Call):
+                    continue
+                if not isinstance(inner.func, ast.Attribute) or inner.func.attr != method:
+                    continue
+                inner = inner.func.value
+            elif node.func.attr != method:
+                continue
+            if not _is_own_rows(inner):
+                continue
+            found = []
+            for keyword in node.keywords:
+                if keyword.arg is not None and keyword.arg != "defaults":
+                    value = _static_value(keyword.value, manager)
+                    if value is not UNKNOWN:
+                        found.append((keyword.arg, value))
+            return tuple(found)
+        return ()
+    return ()
+
+
+@functools.cache
+def _function_tree(function: Any) -> Any:
+    """The parsed source of a manager/queryset method; shared by every model using the class."""
+    import ast
+    import inspect
+    import textwrap
+
+    try:
+        return ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+
+
+def _is_own_rows(node: Any) -> bool:
+    """``super()``, ``super(Cls, self)`` or ``self.get_queryset()``."""
+    import ast
+
+    if not isinstance(node, ast.Call):
+        return False
+    if isinstance(node.func, ast.Name) and node.func.id == "super":
+        return True
+    func = node.func
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "get_queryset"
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "self"
+    )
+
+
+def _static_value(node: Any, manager: Any) -> Any:
+    """A literal, ``self.ATTR`` of the manager or ``self.model.ATTR`` of its model."""
+    import ast
+
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError):
+        pass
+    path = []
+    while isinstance(node, ast.Attribute):
+        path.append(node.attr)
+        node = node.value
+    if not (isinstance(node, ast.Name) and node.id == "self") or not path:
+        return UNKNOWN
+    value: Any = manager
+    for attr in reversed(path):
+        value = getattr(value, attr, UNKNOWN)
+        if value is UNKNOWN:
+            return UNKNOWN
+    return value if isinstance(value, PRIMITIVES) else UNKNOWN
