@@ -15,6 +15,7 @@ import pytest
 from flake8_django_goc.report import formats
 from flake8_django_goc.rules import RULES
 from flake8_django_goc.rules import docs as rule_docs
+from flake8_django_goc.rules.base import DOCS_URI
 from flake8_django_goc.rules.docs import DOCS, SECTIONS, markdown
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,15 +160,15 @@ def test_explain_without_a_code_lists_the_rules(tmp_path: Path, args: list[str])
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines] == list(RULES)
-    for line, (code, summary) in zip(lines, RULES.items(), strict=True):
-        assert line.startswith(f"{code}  {DOCS[code].name}") and line.endswith(summary)
+    for line, (code, rule) in zip(lines, RULES.items(), strict=True):
+        assert line.startswith(f"{code}  {rule.name}") and line.endswith(rule.summary)
 
 
 def test_explain_unknown_code_exits_2(tmp_path: Path) -> None:
     result = run_command("explain", "DGC001", "E501", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stdout == ""
-    assert "unknown rule code E501" in result.stderr and "DGC001, DGC002" in result.stderr
+    assert "unknown rule E501" in result.stderr and "DGC001, DGC002" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -196,7 +197,7 @@ def test_sarif_rule_help_comes_from_the_docs(code: str) -> None:
     doc = DOCS[code]
     assert help_.name.isidentifier() and help_.name[0].isupper()
     assert help_.markdown == markdown(doc)
-    assert help_.uri == f"{rule_docs.DOCS_URI}/{code}.md"
+    assert help_.uri == f"{DOCS_URI}/{code}.md"
     assert help_.short == doc.summary_sentence
     assert "`" not in help_.full and "`" not in help_.text
     assert help_.text.startswith(f"{code}: ") and help_.text.endswith(help_.uri)

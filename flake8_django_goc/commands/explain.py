@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from flake8_django_goc.commands.console import PROG, emit, fail
+from flake8_django_goc.rules import RULES
 from flake8_django_goc.rules import docs as rule_docs
 
 
@@ -14,18 +15,23 @@ def main(argv: list[str]) -> int:
         prog=f"{PROG} explain",
         description="Print the documentation of DGC rules; without a code, list them all.",
     )
-    parser.add_argument("codes", nargs="*", metavar="CODE", help="rule codes, e.g. DGC001")
+    parser.add_argument(
+        "codes",
+        nargs="*",
+        metavar="RULE",
+        help="rule codes or names, e.g. DGC001 or uncovered-lookup",
+    )
     parser.add_argument("--all", action="store_true", help="list every code with its summary")
     args = parser.parse_args(argv)
     if args.all or not args.codes:
         emit(rule_docs.summary_lines(), None)
         return 0
-    unknown = [code for code in args.codes if rule_docs.lookup(code) is None]
+    found = [rule_docs.lookup(code) for code in args.codes]
+    unknown = [code for code, rule in zip(args.codes, found, strict=True) if rule is None]
     if unknown:
         return fail(
-            f"unknown rule code {', '.join(unknown)}; the codes are {', '.join(rule_docs.DOCS)} "
-            f"(`{PROG} explain` lists them)"
+            f"unknown rule {', '.join(unknown)}; the codes are {', '.join(RULES)} "
+            f"(`{PROG} explain` lists them with their names)"
         )
-    docs = [rule_docs.DOCS[code.strip().upper()] for code in args.codes]
-    emit("\n".join(rule_docs.markdown(doc) for doc in docs), None)
+    emit("\n".join(rule_docs.markdown(rule) for rule in found if rule is not None), None)
     return 0

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flake8_django_goc.rules import DGC001, DGC002, DGC003, DGC004, Finding
-
-# The findings a lock makes moot: they are all about two calls running at the same time.
-RACE_CODES = frozenset({DGC001, DGC002, DGC003, DGC004})
+from flake8_django_goc.rules import RACE_CODES, Finding
 
 
 def serialised(guards: Iterable[str], serializers: Iterable[str]) -> bool:

@@ -34,7 +34,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from flake8_django_goc import __version__
-from flake8_django_goc.rules import OPT_IN, RULES
+from flake8_django_goc.rules import RULES, severity
 
 NAME = "flake8-django-goc"
 INFORMATION_URI = "https://github.com/flake8-django-goc/flake8-django-goc"
@@ -81,10 +81,10 @@ class RuleHelp:
 
 
 def rule_help(code: str) -> RuleHelp:
-    """The documentation of one rule, from ``rule_docs`` (the source of ``docs/rules/``)."""
-    from flake8_django_goc.rules.docs import DOCS, markdown, plain_text
+    """The documentation of one rule, from its declaration (the source of ``docs/rules/``)."""
+    from flake8_django_goc.rules.docs import markdown, plain_text
 
-    doc = DOCS[code]
+    doc = RULES[code]
     return RuleHelp(
         name="".join(part.capitalize() for part in doc.name.split("-")),
         short=doc.summary_sentence,
@@ -97,7 +97,7 @@ def rule_help(code: str) -> RuleHelp:
 
 def level(code: str) -> str:
     # Opt-in diagnostics say what the linter could not judge, not that the code is wrong.
-    return "warning" if code.startswith(OPT_IN) else "error"
+    return severity(code)
 
 
 # ------------------------------------------------------------------------------------- default

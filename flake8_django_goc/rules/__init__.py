@@ -1,9 +1,39 @@
-"""Rule codes and the one-line messages a user reads."""
+"""Every rule, declared once (one ``dgcNNN.py`` module each), and the registry that serves them.
+
+To add a rule: write ``dgcNNN.py`` with ``RULE = Rule(...)`` (see ``base.py``), add the module to
+``_MODULES`` below, give it a case file in the fixture project, and render the docs
+(``python scripts/render_docs.py``).
+"""
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
+import importlib
+
+from flake8_django_goc.rules.base import Rule
+from flake8_django_goc.rules.findings import (
+    MAX_NAME,
+    MAX_NAME_ORACLE,
+    ConstraintFix,
+    Finding,
+    constraint_name,
+    fields_text,
+)
+
+__all__ = [
+    "MAX_NAME",
+    "MAX_NAME_ORACLE",
+    "OPT_IN",
+    "RACE_CODES",
+    "RULES",
+    "ConstraintFix",
+    "Finding",
+    "Rule",
+    "constraint_name",
+    "fields_text",
+    "opted_in",
+    "rule_named",
+    "severity",
+]
 
 DGC001 = "DGC001"
 DGC002 = "DGC002"
@@ -15,20 +45,29 @@ DGC007 = "DGC007"
 DGC100 = "DGC100"
 DGC101 = "DGC101"
 
-RULES: dict[str, str] = {
-    DGC001: "lookup not covered by any database-enforced uniqueness",
-    DGC002: "covered only by a conditional unique constraint not shown to hold for the new row",
-    DGC003: "covered only by a deferred unique constraint (error surfaces at COMMIT)",
-    DGC004: "covering unique sets contain a nullable field looked up as None (NULLs never collide)",
-    DGC005: "lookup key repeated in defaults/create_defaults",
-    DGC006: "a SELECT condition the created row does not meet (filter/exclude, a filtering "
-    "manager, a __ lookup key)",
-    DGC007: "database isolation level above READ COMMITTED",
-    DGC100: "could not tell which model the call works on (opt-in)",
-    DGC101: "lookup built from dynamic **kwargs (opt-in)",
-}
+_MODULES = (
+    "dgc001",
+    "dgc002",
+    "dgc003",
+    "dgc004",
+    "dgc005",
+    "dgc006",
+    "dgc007",
+    "dgc100",
+    "dgc101",
+)
+
+RULES: dict[str, Rule] = {}
+for _name in _MODULES:
+    _rule: Rule = importlib.import_module(f"{__name__}.{_name}").RULE
+    assert _rule.code == _name.upper(), _name
+    RULES[_rule.code] = _rule
+
 # Opt-in diagnostics: reported only when selected by a prefix at least this specific.
 OPT_IN = ("DGC1",)
+assert all(rule.opt_in == code.startswith(OPT_IN) for code, rule in RULES.items())
+# The findings a serialising lock makes moot: two calls running at the same time.
+RACE_CODES = frozenset(code for code, rule in RULES.items() if rule.race)
 
 
 def opted_in(chosen: list[str]) -> set[str]:
@@ -42,45 +81,14 @@ def opted_in(chosen: list[str]) -> set[str]:
     }
 
 
-# PostgreSQL truncates identifiers at 63 bytes, Oracle's historical limit is 30.
-MAX_NAME = 63
-MAX_NAME_ORACLE = 30
+def severity(code: str) -> str:
+    rule = RULES.get(code)
+    return rule.severity if rule is not None else "error"
 
 
-@dataclass(frozen=True)
-class ConstraintFix:
-    """The UniqueConstraint that makes a call safe: what `fix-models` adds to the model's Meta."""
-
-    model: str  # label of the model whose table holds every field
-    fields: tuple[str, ...]
-    name: str
-    nulls_distinct: bool | None = None  # False: the fix for DGC004
-
-    def code(self) -> str:
-        field_list = ", ".join(f'"{f}"' for f in self.fields)
-        extra = ", nulls_distinct=False" if self.nulls_distinct is False else ""
-        return f'models.UniqueConstraint(fields=[{field_list}]{extra}, name="{self.name}")'
-
-
-@dataclass(frozen=True)
-class Finding:
-    code: str
-    message: str
-    fix: ConstraintFix | None = None
-
-    def text(self) -> str:
-        return f"{self.code} {self.message}"
-
-
-def constraint_name(label: str, fields: tuple[str, ...], limit: int = MAX_NAME) -> str:
-    """``<app>_<model>_<fields>_uniq``, shortened with a stable hash to fit ``limit``."""
-    app, model = label.lower().split(".", 1)
-    name = f"{app}_{model}_{'_'.join(fields)}_uniq"
-    if len(name) <= limit:
-        return name
-    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
-    return f"{name[: limit - 14].rstrip('_')}_{digest}_uniq"
-
-
-def fields_text(fields: tuple[str, ...] | list[str]) -> str:
-    return "(" + ", ".join(fields) + ")"
+def rule_named(name: str) -> Rule | None:
+    """A rule by code (``dgc004``) or name (``nullable-lookup``)."""
+    wanted = name.strip()
+    return RULES.get(wanted.upper()) or next(
+        (rule for rule in RULES.values() if rule.name == wanted.lower()), None
+    )

@@ -16,7 +16,7 @@ from flake8_django_goc.schema.django.models import model_facts
 from flake8_django_goc.schema.django.setup import SetupError, first_line, setup_django
 
 
-def build_schema(settings_module: str) -> Schema:
+def build_schema(settings_module: str, root: str | None = None) -> Schema:
     """Set up Django and read every model's facts.
 
     The cyclic garbage collector is paused meanwhile and Django's objects are then frozen
@@ -25,15 +25,15 @@ def build_schema(settings_module: str) -> Schema:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _build_schema(settings_module)
+        return _build_schema(settings_module, root)
     finally:
         gc.freeze()
         if collecting:
             gc.enable()
 
 
-def _build_schema(settings_module: str) -> Schema:
-    setup_django(settings_module)
+def _build_schema(settings_module: str, root: str | None) -> Schema:
+    setup_django(settings_module, root)
     import django
     from django.apps import apps
 
@@ -71,9 +71,10 @@ def _build_schema(settings_module: str) -> Schema:
 _loaded: dict[str, Schema] = {}
 
 
-def load_schema(settings_module: str, use_cache: bool = True) -> Schema:
+def load_schema(settings_module: str, use_cache: bool = True, root: str | None = None) -> Schema:
     """The Schema for ``settings_module``: from the on-disk cache when fresh, else built by
-    setting Django up (at most once per process)."""
+    setting Django up (at most once per process). ``root``: the project root (where manage.py
+    is), put on ``sys.path``; default the current directory."""
     if settings_module not in _loaded:
         if _loaded:
             (other,) = _loaded
@@ -84,8 +85,8 @@ def load_schema(settings_module: str, use_cache: bool = True) -> Schema:
         if use_cache and not os.environ.get("FLAKE8_DJANGO_GOC_NO_CACHE"):
             from flake8_django_goc.schema.django import cache as schema_cache
 
-            _loaded[settings_module] = schema_cache.cached(settings_module, build_schema)
+            _loaded[settings_module] = schema_cache.cached(settings_module, build_schema, root)
             gc.freeze()  # the loaded Schema lives as long as the run: keep it out of collections
         else:
-            _loaded[settings_module] = build_schema(settings_module)
+            _loaded[settings_module] = build_schema(settings_module, root)
     return _loaded[settings_module]

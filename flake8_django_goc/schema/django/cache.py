@@ -31,7 +31,7 @@ def cache_dir() -> str:
     return os.environ.get(ENV_DIR) or os.path.join(os.getcwd(), DEFAULT_DIR)
 
 
-def _identity(settings_module: str) -> dict[str, Any]:
+def _identity(settings_module: str, root: str | None = None) -> dict[str, Any]:
     try:
         django_version = metadata.version("django")
     except metadata.PackageNotFoundError:
@@ -39,7 +39,7 @@ def _identity(settings_module: str) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "settings": settings_module,
-        "cwd": os.path.realpath(os.getcwd()),
+        "cwd": os.path.realpath(root or os.getcwd()),
         "python": sys.version,
         # The environment, however Python was started (`python -m flake8` or the `flake8` script).
         "environment": [sys.prefix, os.path.realpath(sys.executable)],
@@ -94,9 +94,9 @@ def _absent_models_modules() -> list[str]:
     return absent
 
 
-def load(settings_module: str) -> Schema | None:
+def load(settings_module: str, root: str | None = None) -> Schema | None:
     """The cached Schema if it is still fresh, else None."""
-    identity = _identity(settings_module)
+    identity = _identity(settings_module, root)
     try:
         with open(_entry_path(identity), encoding="utf-8") as file:
             entry = json.load(file)
@@ -113,9 +113,9 @@ def load(settings_module: str) -> Schema | None:
         return None
 
 
-def store(settings_module: str, schema: Schema) -> None:
+def store(settings_module: str, schema: Schema, root: str | None = None) -> None:
     entry = {
-        "identity": _identity(settings_module),
+        "identity": _identity(settings_module, root),
         "files": fingerprint(),
         "absent": _absent_models_modules(),
         "schema": to_jsonable(schema),
@@ -135,9 +135,11 @@ def store(settings_module: str, schema: Schema) -> None:
         pass  # a read-only checkout still works, just without the cache
 
 
-def cached(settings_module: str, build: Callable[[str], Schema]) -> Schema:
-    schema = load(settings_module)
+def cached(
+    settings_module: str, build: Callable[[str, str | None], Schema], root: str | None = None
+) -> Schema:
+    schema = load(settings_module, root)
     if schema is None:
-        schema = build(settings_module)
-        store(settings_module, schema)
+        schema = build(settings_module, root)
+        store(settings_module, schema, root)
     return schema

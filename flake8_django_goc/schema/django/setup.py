@@ -21,11 +21,12 @@ def first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-def setup_django(settings_module: str) -> None:
-    """Import the settings and run django.setup(), with the current directory importable."""
-    cwd = os.getcwd()
-    if cwd not in sys.path:
-        sys.path.insert(0, cwd)
+def setup_django(settings_module: str, root: str | None = None) -> None:
+    """Import the settings and run django.setup(), with the project root (default: the current
+    directory) importable, as ``manage.py`` makes its own directory."""
+    root = root or os.getcwd()
+    if root not in sys.path:
+        sys.path.insert(0, root)
     try:
         import django
     except ImportError as exc:

@@ -1,0 +1,76 @@
+"""DGC001: uncovered-lookup."""
+
+from __future__ import annotations
+
+from flake8_django_goc.rules.base import Rule
+from flake8_django_goc.rules.references import (
+    CONSTRAINTS,
+    GET_OR_CREATE,
+    TICKET_12579,
+    TICKET_30199,
+    UPDATE_OR_CREATE,
+)
+
+RULE = Rule(
+    code="DGC001",
+    summary="lookup not covered by any database-enforced uniqueness",
+    name="uncovered-lookup",
+    fixable=True,
+    what="""
+        Checks `get_or_create()`, `update_or_create()` and their async forms
+        (`aget_or_create()`, `aupdate_or_create()`) whose lookup no database uniqueness
+        guarantee covers: no primary key, `unique=True` field, `OneToOneField`,
+        `unique_together` or `UniqueConstraint` has all its fields among the values the call
+        writes.
+
+        Only plain keyword arguments count: on create Django writes the keys without `__`
+        (`title__iexact=...` narrows the SELECT but is not written), and `defaults` never make
+        a lookup safe. A constraint the model's database does not create (a partial
+        constraint on MySQL, say) does not count either.
+    """,
+    why="""
+        `get_or_create()` is a SELECT followed by an INSERT. Two concurrent requests (two
+        workers, a double click) can both miss and both insert:
+
+        ```text
+        request A: SELECT ... WHERE customer_id=7 AND status='new'   -> no row
+        request B: SELECT ... WHERE customer_id=7 AND status='new'   -> no row
+        request A: INSERT (7, 'new');  request B: INSERT (7, 'new')  -> two rows
+        ```
+
+        Only a unique constraint turns the second INSERT into an `IntegrityError`, which
+        Django catches and answers with the first request's row. Without one the table
+        silently collects duplicates, and every later `get_or_create()` or `get()` with that
+        lookup raises `MultipleObjectsReturned`: a 500 for that customer from then on.
+    """,
+    example="""
+        class Order(models.Model):
+            customer = models.ForeignKey(Customer, on_delete=models.CASCADE)
+            status = models.CharField(max_length=20, default="new")
+
+
+        order, created = Order.objects.get_or_create(customer=customer, status="new")
+    """,
+    use_instead="""
+        class Order(models.Model):
+            customer = models.ForeignKey(Customer, on_delete=models.CASCADE)
+            status = models.CharField(max_length=20, default="new")
+
+            class Meta:
+                constraints = [
+                    models.UniqueConstraint(
+                        fields=["customer", "status"], name="shop_order_customer_status_uniq"
+                    ),
+                ]
+
+
+        order, created = Order.objects.get_or_create(customer=customer, status="new")
+    """,
+    notes="""
+        Or look the row up by a field that is already unique, and put the other values in
+        `defaults`. Before migrating a new constraint, remove the duplicates the table
+        already holds (`fix-models` prints the query that finds them).
+    """,
+    references=(GET_OR_CREATE, UPDATE_OR_CREATE, CONSTRAINTS, TICKET_12579, TICKET_30199),
+    race=True,
+)

@@ -1,0 +1,65 @@
+"""DGC004: null-in-unique-set."""
+
+from __future__ import annotations
+
+from flake8_django_goc.rules.base import Rule
+from flake8_django_goc.rules.references import GET_OR_CREATE, NULLS_DISTINCT, TICKET_34701
+
+RULE = Rule(
+    code="DGC004",
+    summary="covering unique sets contain a nullable field looked up as None (NULLs never collide)",
+    name="null-in-unique-set",
+    fixable=True,
+    what="""
+        Checks calls whose every covering unique set contains a nullable field the lookup
+        sets to `None` (on Oracle, also `""`, which Oracle stores as NULL).
+    """,
+    why="""
+        A unique constraint never compares NULLs: two rows `("SPRING", NULL)` do not
+        collide (PostgreSQL, MySQL, SQLite). So the race inserts both:
+
+        ```text
+        request A and B: SELECT ... WHERE code='SPRING' AND campaign IS NULL -> no row
+        request A and B: INSERT ('SPRING', NULL)                           -> two rows
+        ```
+
+        and every later `get_or_create(code="SPRING", campaign=None)` raises
+        `MultipleObjectsReturned` (a 500).
+    """,
+    example="""
+        class Coupon(models.Model):
+            code = models.CharField(max_length=20)
+            campaign = models.CharField(max_length=50, null=True, blank=True)
+
+            class Meta:
+                unique_together = [("code", "campaign")]
+
+
+        coupon, _ = Coupon.objects.get_or_create(code=code, campaign=None)
+    """,
+    use_instead="""
+        class Coupon(models.Model):
+            code = models.CharField(max_length=20)
+            campaign = models.CharField(max_length=50, null=True, blank=True)
+
+            class Meta:
+                constraints = [
+                    # PostgreSQL 15+, Django 5.0+: NULLs compare equal here.
+                    models.UniqueConstraint(
+                        fields=["code", "campaign"],
+                        nulls_distinct=False,
+                        name="shop_coupon_code_campaign_uniq",
+                    ),
+                ]
+
+
+        coupon, _ = Coupon.objects.get_or_create(code=code, campaign=None)
+    """,
+    notes="""
+        Elsewhere, look up a non-null value instead (an empty string, a sentinel row).
+        `nulls_distinct=False` needs Django 5.0+ and PostgreSQL 15+; other databases skip
+        such a constraint, and `fix-models` does not add it there.
+    """,
+    references=(GET_OR_CREATE, NULLS_DISTINCT, TICKET_34701),
+    race=True,
+)
