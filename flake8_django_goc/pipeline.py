@@ -17,6 +17,7 @@ from flake8_django_goc.resolve.receivers import (
     module_context,
     resolve,
     with_constants,
+    with_known_values,
 )
 from flake8_django_goc.rules import DGC100, Finding
 from flake8_django_goc.schema import Schema, findings_for_file
@@ -88,7 +89,7 @@ def judge_parsed(
 
 def check_call(found: CallSite, ctx: ModuleContext, schema: Schema) -> tuple[list[Finding], bool]:
     """The findings for one call, and whether it was tied to a model (else only DGC100)."""
-    call = with_constants(found, ctx, schema)
+    call = with_constants(with_known_values(found, ctx, schema), ctx, schema)
     resolution = resolve(call, ctx, schema)
     if isinstance(resolution, Target):
         return judge(call, resolution), True
@@ -96,8 +97,16 @@ def check_call(found: CallSite, ctx: ModuleContext, schema: Schema) -> tuple[lis
         findings = _judge_candidates(call, resolution)
         if findings is not None:
             return findings, True
-        labels = ", ".join(t.model.label for t in resolution.targets)
-        reason = f"it could be any of {labels}, and they get different verdicts"
+        owners = [t.via for t in resolution.targets]
+        if all(owners):  # an accessor name several models have: name those models
+            accessor = resolution.targets[0].manager
+            reason = (
+                f"the owner's type is not known, and {accessor!r} is a related manager of "
+                f"{', '.join(dict.fromkeys(str(o) for o in owners))}, which get different verdicts"
+            )
+        else:
+            labels = ", ".join(dict.fromkeys(t.model.label for t in resolution.targets))
+            reason = f"it could be any of {labels}, and they get different verdicts"
         return [_unresolved(call, reason)], False
     return [_unresolved(call, resolution.reason)], False
 

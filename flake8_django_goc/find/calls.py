@@ -130,7 +130,7 @@ def find_calls(
         dataclasses.replace(call, line=line, col=col)
         for call, (line, col) in zip(finder.calls, positions, strict=True)
     ]
-    facts = ModuleFacts(imports=finder.imports, classes=frozenset(finder.classes))
+    facts = ModuleFacts(finder.imports, frozenset(finder.classes), finder.connected)
     return facts, calls
 
 
@@ -153,6 +153,7 @@ class _Finder(cst.CSTVisitor):
         self.classes: list[str] = []
         self.scope: list[Frame] = [Frame("module", "")]
         self.with_items: list[str] = []
+        self.connected: dict[str, str] = {}
         self.order = 0
 
     def code(self, node: cst.CSTNode) -> str:
@@ -211,6 +212,10 @@ class _Finder(cst.CSTVisitor):
         self.order += 1
         steps = tuple(self.steps(value, cheap=True)) if value is not None else None
         if isinstance(target, cst.Name):
+            if value is not None and isinstance(value, (cst.Dict, cst.Call)):
+                items, complete = self.dict_items(value)
+                if items is not None and complete:
+                    kw["items"] = items
             self.scope[-1].bindings.append(Binding(target.value, self.order, steps, **kw))
         elif isinstance(target, (cst.Tuple, cst.List)):
             for i, element in enumerate(target.elements):
@@ -221,6 +226,19 @@ class _Finder(cst.CSTVisitor):
             # self.basket = ...: kept on the function frame under its dotted name
             name = f"{target.value.value}.{target.attr.value}"
             self.scope[-1].bindings.append(Binding(name, self.order, steps, **kw))
+        elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            self.scope[-1].mutated.add(target.value.value)  # d["k"] = v
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.target, cst.Name):
+            self.scope[-1].mutated.add(node.target.value)  # d |= {...}
+        elif isinstance(node.target, cst.Subscript) and isinstance(node.target.value, cst.Name):
+            self.scope[-1].mutated.add(node.target.value.value)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        target = node.target
+        if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            self.scope[-1].mutated.add(target.value.value)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
@@ -240,6 +258,8 @@ class _Finder(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if not (isinstance(func, cst.Attribute) and func.attr.value in METHODS):
+            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+                self.other_call(func.value.value, func.attr.value, node)
             return
         receiver = tuple(self.steps(func.value))
         self.order += 1
@@ -258,6 +278,18 @@ class _Finder(cst.CSTVisitor):
                 guards=(*decorators, *self.with_items),
             )
         )
+
+    def other_call(self, owner: str, method: str, node: cst.Call) -> None:
+        """Calls that tell what a name holds: in-place dict changes, signal connections."""
+        if method in _MUTATORS:
+            self.scope[-1].mutated.add(owner)
+        elif method == "connect" and len(self.scope) == 1 and node.args:
+            handler = node.args[0].value
+            sender = next(
+                (a.value for a in node.args if a.keyword and a.keyword.value == "sender"), None
+            )
+            if isinstance(handler, cst.Name) and sender is not None:
+                self.connected[handler.value] = self.code(sender)
 
     def visit_With(self, node: cst.With) -> None:
         self.with_items.extend(self.code(item.item) for item in node.items)
@@ -351,6 +383,9 @@ def _dotted(node: cst.BaseExpression | None) -> str | None:
         return f"{base}.{node.attr.value}" if base else None
     return None
 
+
+# Dict methods that change it in place.
+_MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__"})
 
 # Nodes whose source text is short enough to keep even for bindings.
 _CHEAP_NODES = (cst.Name, cst.Attribute, cst.SimpleString, cst.Integer, cst.Float)

@@ -22,6 +22,9 @@ class Value:
     literal: Any = UNKNOWN
     items: tuple[tuple[str, Value], ...] | None = None  # dict literal / dict(...) with str keys
     items_complete: bool = True  # False when the dict also has ** parts or computed keys
+    # Known never to be NULL: a model instance (`self` in a model) or a non-null field read from
+    # one (`billing.workspace_id`); set by resolve, which knows the types.
+    not_null: bool = False
 
     @property
     def is_literal(self) -> bool:
@@ -61,6 +64,8 @@ class Binding:
     index: int | None = None  # position in a tuple target
     kind: str = "assign"  # "assign", "for" (an element of value), "annotation"
     annotation: str | None = None
+    # `lookup = {"name": x}`: the literal dict's items, for a later `get_or_create(**lookup)`.
+    items: tuple[tuple[str, Value], ...] | None = None
 
 
 @dataclass(eq=False)
@@ -71,6 +76,9 @@ class Frame:
     name: str
     bases: tuple[str, ...] = ()  # class bases / function decorators, as source text
     bindings: list[Binding] = field(default_factory=list)
+    # Names changed in place somewhere in the frame (`d["k"] = v`, `d.update(...)`): a dict
+    # bound to one of them is not known from its literal.
+    mutated: set[str] = field(default_factory=set)
 
     def lookup(self, name: str, before: int) -> Binding | None:
         """The last binding of ``name`` made before ``before`` (any, for class attributes)."""
@@ -109,6 +117,9 @@ class ImportBinding:
 class ModuleFacts:
     imports: dict[str, ImportBinding] = field(default_factory=dict)
     classes: frozenset[str] = frozenset()  # qualnames of classes defined in the module
+    # Signal receivers connected at module level: `post_save.connect(handler, sender=Project)`
+    # gives {"handler": "Project"} (the sender's source text).
+    connected: dict[str, str] = field(default_factory=dict)
 
 
 def could_contain_call(source: str) -> bool:

@@ -6,6 +6,7 @@ Pure logic: used for conditional constraints (DGC002) and for filters before the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -63,6 +64,8 @@ def leaf(key: str, value: Any, row: Row, value_code: str | None = None) -> Truth
     cell = row.cell(names[0])
     if lookup in ("exact", "iexact") and value_code is not None and cell.code == value_code:
         return True  # the same expression is written and filtered on
+    if value_code is not None and cell.code and _same_transform(lookup, value_code, cell.code):
+        return True  # key__md5=MD5(Value(k)) on a row written with key=k
     if lookup == "isnull" and isinstance(value, bool):
         if cell.not_null:
             return not value
@@ -86,6 +89,24 @@ def leaf(key: str, value: Any, row: Row, value_code: str | None = None) -> Truth
     except TypeError:
         return None
     return None
+
+
+_CALL = re.compile(r"^(?:\w+\.)*(?P<name>\w+)\((?P<inner>.*)\)$", re.DOTALL)
+
+
+def _same_transform(lookup: str, value_code: str, written: str) -> bool:
+    """A transform lookup compared with the same transform of the written value:
+    ``key__md5=MD5(Value(k))`` or ``name__lower=Lower(name)`` when the row gets ``key=k``."""
+    if lookup in _COMPARE or lookup in ("exact", "iexact", "in", "isnull"):
+        return False
+    call = _CALL.match(value_code.strip())
+    if call is None or call.group("name").lower() != lookup.lower():
+        return False
+    inner = call.group("inner").strip()
+    wrapped = _CALL.match(inner)
+    if wrapped is not None and wrapped.group("name") == "Value":
+        inner = wrapped.group("inner").strip()
+    return inner == written.strip()
 
 
 _COMPARE = {

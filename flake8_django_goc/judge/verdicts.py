@@ -124,9 +124,9 @@ def _lookup(call: CallSite, target: Target) -> Lookup:
 
 
 def _created_row(lookup: Lookup, model: ModelFacts) -> Row:
-    cells = {name: Cell(v.literal, v.code) for name, v in lookup.plain.items()}
+    cells = {name: Cell(v.literal, v.code, v.not_null) for name, v in lookup.plain.items()}
     cells.update({name: Cell(not_null=True) for name in lookup.adds})
-    cells.update({name: Cell(v.literal, v.code) for name, v in lookup.create.items()})
+    cells.update({name: Cell(v.literal, v.code, v.not_null) for name, v in lookup.create.items()})
     if lookup.create_opaque:
         # A non-literal defaults dict may override anything, looked-up keys included.
         cells = {name: Cell() for name in cells}

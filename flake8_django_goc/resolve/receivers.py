@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from flake8_django_goc.find.records import (
+    Binding,
     CallArgs,
     CallSite,
     Frame,
@@ -50,26 +51,33 @@ def _module_name(path: str, schema: Schema, is_package: bool) -> str | None:
     known = schema.module_by_file.get(path)
     if known:
         return known
-    # Not imported during setup (views, tests, scripts). A sibling module that was imported
-    # names the package (tests/get_or_create/tests.py next to get_or_create/models.py).
+    # Not imported during setup (views, tests, scripts): the nearest enclosing package that was
+    # imported names it (shop/views/orders.py under an imported shop/__init__.py or models.py),
+    # whatever the current directory (src layouts, `flake8 src`).
     directory, filename = os.path.split(path)
     stem = os.path.splitext(filename)[0]
-    for sibling in ("__init__.py", "models.py", "apps.py"):
-        package = schema.module_by_file.get(os.path.join(directory, sibling))
-        if package is None:
-            continue
-        if sibling != "__init__.py":
-            package = package.rpartition(".")[0]
-        if package and stem.isidentifier():
-            return package if is_package else f"{package}.{stem}"
+    parts = [] if is_package else [stem]
+    while True:
+        for sibling in ("__init__.py", "models.py", "apps.py"):
+            package = schema.module_by_file.get(os.path.join(directory, sibling))
+            if package is None:
+                continue
+            if sibling != "__init__.py":
+                package = package.rpartition(".")[0]
+            if package and all(p.isidentifier() for p in parts):
+                return ".".join([package, *reversed(parts)])
+        if not os.path.isfile(os.path.join(directory, "__init__.py")):
+            break
+        directory, name = os.path.split(directory)
+        parts.append(name)
     # Else from the current directory, as Django's manage.py puts the project root on sys.path.
     rel = os.path.relpath(path, os.getcwd())
     if rel.startswith("..") or not rel.endswith(".py"):
         return None
-    parts = rel[:-3].split(os.sep)
+    names = rel[:-3].split(os.sep)
     if is_package:
-        parts = parts[:-1]
-    return ".".join(parts) if parts and all(p.isidentifier() for p in parts) else None
+        names = names[:-1]
+    return ".".join(names) if names and all(p.isidentifier() for p in names) else None
 
 
 # ----------------------------------------------------------------------------- abstract values
@@ -147,7 +155,15 @@ def resolve(call: CallSite, ctx: ModuleContext, schema: Schema) -> Resolution:
             if len(value.targets) == 1:
                 return value.targets[0]
             return Candidates(value.targets, each=True)
-        reason = f"{_short(call.receiver_code)} is not a Django manager or queryset"
+        if isinstance(value, (_ModelClass, _Instance)):
+            kind = "class" if isinstance(value, _ModelClass) else "instance"
+            labels = ", ".join(value.labels)
+            reason = (
+                f"{_short(call.receiver_code)} is a model {kind} ({labels}), so its "
+                f"{call.method}() is the project's own method, not the QuerySet method"
+            )
+        else:
+            reason = f"{_short(call.receiver_code)} is not a Django manager or queryset"
     fallback = interpreter.accessor_fallback(call.receiver)
     return fallback if fallback is not None else Unresolved(reason)
 
@@ -208,21 +224,57 @@ class _Interpreter:
             if binding is not None:
                 if name in ("self", "cls") and binding.value is None and not binding.annotation:
                     return self.self_value(name, scope, frame)
-                return self.binding_value(binding, scope)
+                if binding.value is None and name in ("instance", "sender"):
+                    sender = self.signal_sender(frame)
+                    if sender is not None:  # a signal receiver: sender is the model class
+                        return _Instance(sender.labels) if name == "instance" else sender
+                return self.binding_value(binding, scope, frame)
         return self.global_name(name)
 
-    def binding_value(self, binding, scope: tuple[Frame, ...]) -> _Val:  # type: ignore[no-untyped-def]
+    def signal_sender(self, function: Frame) -> _ModelClass | None:
+        """The model a signal receiver is connected for: ``@receiver(post_save, sender=M)`` or a
+        module-level ``post_save.connect(handler, sender=M)``."""
+        if function.kind != "function":
+            return None
+        senders = [self.ctx.facts.connected.get(function.name)]
+        for decorator in function.bases:
+            try:
+                node = ast.parse(decorator.strip(), mode="eval").body
+            except SyntaxError:
+                continue
+            if isinstance(node, ast.Call) and (_dotted_ast(node.func) or "").endswith("receiver"):
+                senders += [ast.unparse(k.value) for k in node.keywords if k.arg == "sender"]
+        for code in senders:
+            if code is None or not _DOTTED_NAME.fullmatch(code):
+                continue
+            try:
+                value = self.chain(
+                    tuple(
+                        Step("name" if i == 0 else "attr", part)
+                        for i, part in enumerate(code.split("."))
+                    ),
+                    self.scope[:1],
+                )
+            except _Fail:
+                continue
+            if isinstance(value, _ModelClass):
+                return value
+        return None
+
+    def binding_value(
+        self, binding: Binding, scope: tuple[Frame, ...], frame: Frame | None = None
+    ) -> _Val:
         if binding.annotation:
             try:
                 return self.annotation(binding.annotation)
             except _Fail:
-                if binding.value is None:
+                if binding.value is None and not self.is_apps_parameter(binding, frame):
                     raise
         if binding.value is None:
             if binding.name == "request":
                 return _Request()
-            if binding.name == "apps":  # RunPython(forwards): def forwards(apps, schema_editor)
-                return _Apps()
+            if binding.name == "apps" or self.is_apps_parameter(binding, frame):
+                return _Apps()  # RunPython(forwards): def forwards(apps, schema_editor)
             raise _Fail(f"the type of {binding.name!r} is not known (add a type annotation)")
         # Evaluate what was assigned as of the binding's position.
         saved = self.order
@@ -240,6 +292,17 @@ class _Interpreter:
                 return _Instance(value.labels)
             raise _Fail(f"{binding.name!r} is unpacked from something this linter cannot follow")
         return value
+
+    @staticmethod
+    def is_apps_parameter(binding: Binding, frame: Frame | None) -> bool:
+        """The app registry a RunPython function gets first: ``apps`` (also annotated
+        ``apps: StateApps``), or any first parameter followed by ``schema_editor``."""
+        if binding.order != -1:
+            return False
+        if binding.annotation and binding.annotation.split(".")[-1] in ("StateApps", "Apps"):
+            return True
+        params = [b.name for b in frame.bindings if b.order == -1] if frame else []
+        return len(params) >= 2 and params[0] == binding.name and params[1] == "schema_editor"
 
     def self_value(self, name: str, scope: tuple[Frame, ...], function: Frame) -> _Val:
         position = scope.index(function)
@@ -282,7 +345,7 @@ class _Interpreter:
         return self.path_value(path)
 
     def path_value(self, path: str) -> _Val:
-        label = self.schema.by_path.get(path)
+        label = self.schema.by_path.get(path) or reexported(path, self.schema)
         if label is not None:
             return _ModelClass((label,))
         if path in ("django.contrib.auth.get_user_model",):
@@ -298,6 +361,18 @@ class _Interpreter:
             node = ast.parse(code.strip(), mode="eval").body
         except SyntaxError:
             raise _Fail(f"cannot read the annotation {code!r}") from None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return self.annotation(node.value)
+        if isinstance(node, ast.Subscript) and (_dotted_ast(node.value) or "").split(".")[-1] in (
+            "type",
+            "Type",
+        ):
+            return _ModelClass(self.annotation_labels(node.slice))  # type[Order]: the class
+        name = (_dotted_ast(node) or "").split(".")[-1]
+        if name.endswith("Request"):  # HttpRequest, WSGIRequest, a project's subclass
+            return _Request()
+        if name in ("StateApps", "Apps"):
+            return _Apps()
         return _Instance(self.annotation_labels(node))
 
     def annotation_labels(self, node: ast.expr) -> tuple[str, ...]:
@@ -384,7 +459,9 @@ class _Interpreter:
             raise _Fail(f"{name!r} means different things on {', '.join(value.labels)}")
         return _Rows(tuple(targets)) if targets else _Instance(tuple(dict.fromkeys(related)))
 
-    def _relation_target(self, relation: RelationFacts, owner: str | None = None) -> Target:
+    def _relation_target(
+        self, relation: RelationFacts, owner: str | None = None, via: str | None = None
+    ) -> Target:
         model = self.schema.models[relation.target]
         return Target(
             model,
@@ -393,6 +470,7 @@ class _Interpreter:
             related=True,
             through=relation.through,
             owner=owner,
+            via=via,
         )
 
     def _default_target(self, label: str) -> Target:
@@ -486,7 +564,7 @@ class _Interpreter:
         if owner.kind == "attr" and owner.name == "user" and self.schema.user_model:
             found = [(label, r) for label, r in found if label == self.schema.user_model] or found
         owner_code = _steps_code(steps[:start])
-        targets = (self._relation_target(r, owner_code) for _, r in found)
+        targets = (self._relation_target(r, owner_code, label) for label, r in found)
         value: _Val = _Rows(tuple(dict.fromkeys(targets)))
         i = start + 1
         try:
@@ -499,6 +577,62 @@ class _Interpreter:
         if len(value.targets) == 1:
             return value.targets[0]
         return Candidates(value.targets, each=False)
+
+
+def reexported(path: str, schema: Schema, depth: int = 0) -> str | None:
+    """The model a project module not imported at setup re-exports (``shop.helpers.Order`` where
+    helpers.py does ``from shop.models import Order``), read statically from its source."""
+    module, _, name = path.rpartition(".")
+    if not module or depth > 3 or module in schema.module_files:
+        return None  # an imported module's namespace is already in by_path
+    tree = _module_tree(module, schema)
+    if tree is None:
+        return None
+    package = module if tree[1] else module.rpartition(".")[0]
+    for node in tree[0].body:
+        if isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if (alias.asname or alias.name) != name:
+                    continue
+                base = node.module or ""
+                if node.level:
+                    parents = package.split(".")
+                    parents = parents[: len(parents) - node.level + 1]
+                    base = ".".join([*parents, base] if base else parents)
+                target = f"{base}.{alias.name}"
+                return schema.by_path.get(target) or reexported(target, schema, depth + 1)
+    return None
+
+
+_TREES: dict[tuple[int, str], tuple[ast.Module, bool] | None] = {}
+
+
+def _module_tree(module: str, schema: Schema) -> tuple[ast.Module, bool] | None:
+    key = (id(schema), module)
+    if key not in _TREES:
+        _TREES[key] = _read_module_tree(module, schema)
+    return _TREES[key]
+
+
+def _read_module_tree(module: str, schema: Schema) -> tuple[ast.Module, bool] | None:
+    """The parsed source of a project module, found under its nearest imported package."""
+    parent = module.rpartition(".")[0]
+    while parent and not schema.module_files.get(parent, "").endswith("__init__.py"):
+        parent = parent.rpartition(".")[0]
+    if not parent:
+        return None
+    base = os.path.dirname(schema.module_files[parent])
+    rest = module[len(parent) + 1 :].split(".")
+    for candidate, is_package in (
+        (os.path.join(base, *rest) + ".py", False),
+        (os.path.join(base, *rest, "__init__.py"), True),
+    ):
+        try:
+            with open(candidate, "rb") as file:
+                return ast.parse(file.read()), is_package
+        except (OSError, SyntaxError, ValueError):
+            continue
+    return None
 
 
 def manager_target(model: ModelFacts, name: str) -> Target:
@@ -582,6 +716,7 @@ def _binding_path(binding: ImportBinding, ctx: ModuleContext) -> str | None:
 
 # ------------------------------------------------------------------------------------ constants
 
+_DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
 
 
@@ -607,6 +742,66 @@ def with_constants(call: CallSite, ctx: ModuleContext, schema: Schema) -> CallSi
         for s in call.receiver
     )
     return dataclasses.replace(call, args=args(call.args), receiver=receiver)
+
+
+def with_known_values(call: CallSite, ctx: ModuleContext, schema: Schema) -> CallSite:
+    """The call with what its scope tells about its arguments: ``**lookup`` replaced by the items
+    of a dict literal bound to ``lookup`` earlier in the function (and never changed in place),
+    and values known never to be NULL marked (a model instance such as ``self`` in a model, or a
+    non-null field read from one, ``billing.workspace_id``)."""
+    args = call.args
+    function = next((f for f in reversed(call.scope) if f.kind == "function"), None)
+    if args.star_kwargs and function is not None:
+        kwargs, opaque = list(args.kwargs), []
+        for value in args.star_kwargs:
+            binding = function.lookup(value.code, call.order) if value.code.isidentifier() else None
+            if (
+                binding is not None
+                and binding.items is not None
+                and (value.code not in function.mutated)
+            ):
+                kwargs.extend(binding.items)
+            else:
+                opaque.append(value)
+        args = dataclasses.replace(args, kwargs=tuple(kwargs), star_kwargs=tuple(opaque))
+    interpreter = _Interpreter(ctx, schema, call.scope, call.order)
+    marked = tuple((k, _with_not_null(v, interpreter)) for k, v in args.kwargs)
+    return dataclasses.replace(call, args=dataclasses.replace(args, kwargs=marked))
+
+
+def _with_not_null(value: Value, interpreter: _Interpreter) -> Value:
+    if value.is_literal or value.items is not None or not _DOTTED_NAME.fullmatch(value.code):
+        return value
+    *owner, attr = value.code.split(".")
+    first = owner[0] if owner else attr
+    for frame in reversed(interpreter.scope):
+        binding = frame.lookup(first, interpreter.order)
+        if binding is not None:
+            if binding.annotation and (
+                "None" in binding.annotation or "Optional" in binding.annotation
+            ):
+                return value  # declared as possibly None
+            break
+    try:
+        if not owner:
+            known = isinstance(interpreter.chain((Step("name", attr),)), _Instance)
+        else:
+            steps = tuple(Step("name" if i == 0 else "attr", p) for i, p in enumerate(owner))
+            instance = interpreter.chain(steps)
+            known = isinstance(instance, _Instance) and all(
+                _non_null_field(interpreter.schema.models[label], attr) for label in instance.labels
+            )
+    except _Fail:
+        return value
+    return dataclasses.replace(value, not_null=True) if known else value
+
+
+_MAYBE_NONE = frozenset({"first", "afirst", "last", "alast"})
+
+
+def _non_null_field(model: ModelFacts, key: str) -> bool:
+    names = model.field_for_key(key)
+    return names is not None and all(n in model.fields and not model.fields[n].null for n in names)
 
 
 def constant(code: str, ctx: ModuleContext, schema: Schema) -> object | None:

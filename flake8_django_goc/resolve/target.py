@@ -34,6 +34,7 @@ class Target:
     related: bool = False  # a related manager (reverse FK, M2M, generic relation)
     through: str | None = None  # an M2M manager's through model
     owner: str | None = None  # source text of a related manager's instance (`ctx.customer`)
+    via: str | None = None  # label of the model whose related manager this is
     # Lookup keys an overridden get_or_create() of the manager adds.
     extra_lookup: tuple[tuple[str, Value], ...] = ()
 

@@ -1,0 +1,90 @@
+"""Shapes from real packages (issue 11) beyond the inline expectations of
+fixtures/project/realworld/: DGC100's reasons, a linted path that is not the project root, and
+the race that proves a former false DGC002 wrong on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from flake8_run import PROJECT, parse_reports, run_flake8
+
+CASES = "realworld/case_realworld.py"
+
+
+def _lines(rel: str, needle: str) -> int:
+    for number, line in enumerate((PROJECT / rel).read_text().splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(needle)
+
+
+def _dgc100(rel: str) -> dict[int, str]:
+    result = run_flake8(
+        "--select", "DGC", "--extend-select", "DGC100",
+        "--django-settings-module", "goc_project.settings", "--format",
+        "%(path)s:%(row)d:%(col)d:%(code)s:%(text)s", rel,
+    )  # fmt: skip
+    assert result.returncode in (0, 1), result.stderr
+    return {r.line: r.text for r in parse_reports(result.stdout) if r.code == "DGC100"}
+
+
+def test_a_model_method_named_get_or_create_is_named_as_the_project_api() -> None:
+    reasons = _dgc100(CASES)
+    line = _lines(CASES, 'Activity.get_or_create("x")')
+    assert "Activity is a model class (realworld.Activity)" in reasons[line]
+    assert "the project's own method, not the QuerySet method" in reasons[line]
+
+
+def test_an_ambiguous_accessor_names_the_owner_models_not_the_target_twice() -> None:
+    reasons = _dgc100(CASES)
+    text = reasons[_lines(CASES, "owner.events.get_or_create")]
+    assert "'events' is a related manager of realworld.Project, realworld.Team" in text
+    # Everything else in the file is tied to a model.
+    assert set(reasons) == {
+        _lines(CASES, 'Activity.get_or_create("x")'),
+        _lines(CASES, "owner.events.get_or_create"),
+    }
+
+
+def test_two_dot_relative_imports_resolve_when_linting_from_outside_the_project_root() -> None:
+    # `flake8 project/...` from the project's parent (a src layout): the module name comes from
+    # the nearest imported package, not from the current directory.
+    rel = "project/realworld/views/deep.py"
+    result = run_flake8(
+        "--select", "DGC", "--extend-select", "DGC100",
+        "--django-settings-module", "goc_project.settings", rel,
+        cwd=PROJECT.parent, env={"PYTHONPATH": str(PROJECT)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.usefixtures("django_project")
+def test_self_in_a_model_method_meets_an_isnull_false_condition_on_postgresql() -> None:
+    # Formerly DGC002: the conditional constraint (workspace, name) WHERE workspace IS NOT NULL
+    # does cover Seat.objects.get_or_create(workspace=self, ...): self is a saved row.
+    import threading
+
+    from race import _run_threads, racing_get, reset_database
+    from realworld.models import Seat, Workspace
+
+    reset_database()
+    workspace = Workspace.objects.create(name="w")
+    barrier = threading.Barrier(2, timeout=10)
+    with racing_get():
+        threads = _run_threads(lambda: Workspace.objects.get(pk=workspace.pk).seat("a"), 2,
+                               False, barrier)  # fmt: skip
+    assert all(t.reached_barrier for t in threads), [t.describe() for t in threads]
+    assert all(t.error is None for t in threads), [t.describe() for t in threads]
+    created = sorted(t.value[1] for t in threads)
+    assert created == [False, True], [t.describe() for t in threads]
+    assert Seat.objects.filter(workspace=workspace, name="a").count() == 1
+    # And without the instance the condition does not hold: NULL workspaces collect duplicates.
+    Seat.objects.create(workspace=None, name="a")
+    Seat.objects.create(workspace=None, name="a")
+    assert Seat.objects.filter(workspace=None, name="a").count() == 2
+
+
+def test_cwd_is_unchanged() -> None:
+    assert Path(os.getcwd()).exists()
