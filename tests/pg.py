@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for the race tests (DESIGN.md §5).
+"""A throwaway PostgreSQL server for the race tests.
 
 ``provide_postgres()`` returns connection parameters for a server the tests may freely create
 tables in, or raises ``PgUnavailable`` with a reason that the caller turns into a skip (or a

@@ -1,4 +1,4 @@
-"""Deterministic get_or_create races on PostgreSQL (DESIGN.md §5).
+"""Deterministic get_or_create races on PostgreSQL.
 
 Cases are collected from the fixture project's ``case_*.py`` files with ``ast`` (no Django
 needed at collection time). A race runs one case function in two threads; ``QuerySet.get`` is

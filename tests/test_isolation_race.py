@@ -1,5 +1,5 @@
 """The isolation-level trap (DGC007) and the constraints MariaDB does not get, proven on real
-PostgreSQL and MariaDB servers with the deterministic two-thread race of DESIGN.md §5.
+PostgreSQL and MariaDB servers with the deterministic two-thread race (docs/architecture.md).
 
 Each settings module under ``fixtures/project/isolation/settings/`` configures one database one
 way. Django can be set up once per process (and this pytest process may already be set up with

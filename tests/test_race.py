@@ -1,4 +1,4 @@
-"""Prove the cases' expectations on PostgreSQL (DESIGN.md §5).
+"""Prove the cases' expectations on PostgreSQL.
 
 Each case gets up to three tests:
 

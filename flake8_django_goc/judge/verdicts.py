@@ -1,8 +1,9 @@
 """Decide whether a resolved call is safe under concurrency. Pure: no Django, no libcst.
 
-Semantics (DESIGN.md §4): get_or_create SELECTs with every lookup key, then INSERTs the plain keys
-(no ``__``) updated by defaults. Only a unique set whose fields are all written with the looked-up
-values turns the losing INSERT into the IntegrityError get_or_create recovers from.
+Semantics (docs/architecture.md, "Django semantics"): get_or_create SELECTs with every lookup
+key, then INSERTs the plain keys (no ``__``) updated by defaults. Only a unique set whose fields
+are all written with the looked-up values turns the losing INSERT into the IntegrityError
+get_or_create recovers from.
 """
 
 from __future__ import annotations

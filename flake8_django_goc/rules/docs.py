@@ -50,6 +50,16 @@ def index_markdown() -> str:
     )
 
 
+def readme_table() -> str:
+    """The README's rules table (between its ``rules-table`` markers)."""
+    rows = [
+        f"| [{rule.code}](docs/rules/{rule.code}.md) | {rule.name} | "
+        f"{_code_spans(rule.summary_sentence)} | {'opt-in' if rule.opt_in else 'on'} |"
+        for rule in RULES.values()
+    ]
+    return "| code | name | meaning | default |\n|---|---|---|---|\n" + "\n".join(rows) + "\n"
+
+
 def rendered_files() -> dict[str, str]:
     """File name -> content of every page under ``docs/rules/``."""
     files = {f"{code}.md": markdown(doc) for code, doc in RULES.items()}

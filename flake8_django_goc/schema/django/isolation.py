@@ -1,4 +1,4 @@
-"""DGC007: a database configured above READ COMMITTED (DESIGN.md §4, isolation paragraph).
+"""DGC007: a database configured above READ COMMITTED (docs/architecture.md, "Django semantics").
 
 Inside ``transaction.atomic()`` (or with ``ATOMIC_REQUESTS``), ``get_or_create()`` answers the
 ``IntegrityError`` of its INSERT by running its ``get()`` again in the same transaction. Under
