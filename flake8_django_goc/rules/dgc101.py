@@ -19,11 +19,12 @@ RULE = Rule(
         a 500) or the DGC005 trap without any report.
     """,
     example="""
-        lookup = {"name": name, "kind": kind}
-        tag, _ = Tag.objects.get_or_create(**lookup, defaults={"color": color})
+        def tag_for(color, **lookup):
+            return Tag.objects.get_or_create(**lookup, defaults={"color": color})
     """,
     use_instead="""
-        tag, _ = Tag.objects.get_or_create(name=name, kind=kind, defaults={"color": color})
+        def tag_for(color, name, kind):
+            return Tag.objects.get_or_create(name=name, kind=kind, defaults={"color": color})
     """,
     notes="""
         When the keys really are dynamic, check that every set of keys the code can pass is
