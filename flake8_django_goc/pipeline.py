@@ -71,8 +71,10 @@ def judge_parsed(
     parsed: Parsed | None, filename: str, schema: Schema, serializers: tuple[str, ...] = ()
 ) -> FileResult:
     result = FileResult()
-    for found in findings_for_file(schema.settings_findings, filename):  # DGC007
-        result.reports.append(Report(found.line, found.col, Finding(found.code, found.message)))
+    for setting in findings_for_file(schema.settings_findings, filename):  # DGC007
+        result.reports.append(
+            Report(setting.line, setting.col, Finding(setting.code, setting.message))
+        )
     if parsed is None:
         return result
     facts, calls = parsed

@@ -527,13 +527,13 @@ class _Interpreter:
         raise _Fail("a call in the receiver cannot be followed")
 
     def model_by_name(self, args: CallArgs) -> str:
-        parts = [self.text(v) for v in args.positional[:2]]
+        parts: list[str | None] = [self.text(v) for v in args.positional[:2]]
         for key in ("app_label", "model_name"):
             found = args.get(key)
             if found is not None:
                 parts.append(self.text(found))
         if len(parts) == 1 and parts[0] and "." in parts[0]:
-            parts = parts[0].split(".", 1)
+            parts = list(parts[0].split(".", 1))
         if len(parts) != 2 or not all(parts):
             raise _Fail("get_model() arguments are not literal")
         label = self.schema.by_lower_label.get(f"{parts[0]}.{parts[1]}".lower())

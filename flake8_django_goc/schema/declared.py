@@ -55,7 +55,7 @@ def with_extra_unique(schema: Schema, entries: Iterable[str]) -> Schema:
         if declared is None:
             raise ConfigError(f"django-goc-extra-unique: {label!r} is not a model of this project")
         owner = schema.models[declared]
-        normalised = []
+        normalised: list[str] = []
         for field in fields:
             names = owner.field_for_key(field)
             if names is None:

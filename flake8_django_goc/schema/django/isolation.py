@@ -140,7 +140,9 @@ def init_command_level(sql: Any) -> str | None:
 
 def _split_assignments(text: str) -> list[str]:
     """``a = 'x', b = 'y,z'`` -> the assignments, commas inside quotes kept."""
-    parts, current, quote = [], [], ""
+    parts: list[str] = []
+    current: list[str] = []
+    quote = ""
     for char in text:
         if quote:
             quote = "" if char == quote else quote
@@ -242,7 +244,7 @@ def django_pg_enum() -> type[enum.Enum] | None:
         from django.db.backends.postgresql.psycopg_any import IsolationLevel
     except Exception:
         return None
-    return IsolationLevel  # type: ignore[no-any-return]
+    return IsolationLevel
 
 
 def pg_level(value: Any, levels: type[enum.Enum] | None) -> str | None:
@@ -481,10 +483,12 @@ class _Locator:
                         found.append((name, target, _path_of(target), node.value))
         found.sort(key=lambda item: (item[1].lineno, item[1].col_offset))
         result = []
-        for order, (name, node, (root, keys), value) in enumerate(found):
+        for order, (name, spot, (root, keys), assigned) in enumerate(found):
             alias = _alias_of(root, keys)
-            if alias is not False:  # False: not a database's OPTIONS key
-                result.append(Occurrence(name, node.lineno, node.col_offset, alias, value, order))
+            if not isinstance(alias, _NotOptions):
+                result.append(
+                    Occurrence(name, spot.lineno, spot.col_offset, alias, assigned, order)
+                )
         return result
 
     def _call_occurrences(
@@ -522,15 +526,22 @@ class _Locator:
         return spots
 
 
-def _alias_of(root: str | None, keys: tuple[str | None, ...]) -> str | bool | None:
-    """The alias an occurrence configures, None if not shown, False if it is not an OPTIONS
-    key of a database at all. ``keys`` ends with the option name."""
+class _NotOptions:
+    """``_alias_of``'s answer for a key that is not a database's OPTIONS key at all."""
+
+
+NOT_OPTIONS = _NotOptions()
+
+
+def _alias_of(root: str | None, keys: tuple[str | None, ...]) -> str | _NotOptions | None:
+    """The alias an occurrence configures, None if not shown, NOT_OPTIONS if it is not an
+    OPTIONS key of a database at all. ``keys`` ends with the option name."""
     if root == "DATABASES":
         if len(keys) == 3 and keys[1] == "OPTIONS":
             return keys[0]  # None when the alias is not a literal (a loop over DATABASES)
-        return False
+        return NOT_OPTIONS
     if len(keys) >= 2 and keys[-2] is not None and keys[-2] != "OPTIONS":
-        return False
+        return NOT_OPTIONS
     return None
 
 
