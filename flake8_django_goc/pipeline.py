@@ -19,7 +19,7 @@ from flake8_django_goc.resolve.receivers import (
     with_constants,
     with_known_values,
 )
-from flake8_django_goc.rules import DGC100, Finding
+from flake8_django_goc.rules import DGC100, Finding, dgc100
 from flake8_django_goc.schema import Schema, findings_for_file
 
 
@@ -114,10 +114,7 @@ def check_call(found: CallSite, ctx: ModuleContext, schema: Schema) -> tuple[lis
 
 
 def _unresolved(call: CallSite, reason: str) -> Finding:
-    receiver = " ".join(call.receiver_code.split())
-    if len(receiver) > 40:
-        receiver = receiver[:37] + "..."
-    return Finding(DGC100, f"could not tell which model {receiver}.{call.method}() uses: {reason}.")
+    return Finding(DGC100, dgc100.message(call.receiver_code, call.method, reason))
 
 
 def _judge_candidates(call: CallSite, candidates: Candidates) -> list[Finding] | None:

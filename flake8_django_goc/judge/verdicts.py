@@ -26,6 +26,9 @@ from flake8_django_goc.rules import (
     ConstraintFix,
     Finding,
     constraint_name,
+    dgc005,
+    dgc006,
+    dgc101,
     fields_text,
 )
 from flake8_django_goc.schema import UNKNOWN, ModelFacts, UniqueSet
@@ -50,14 +53,8 @@ def judge(call: CallSite, target: Target) -> list[Finding]:
     if args.positional or args.star_args:
         return []  # a positional argument is `defaults`; too unusual to judge
     if args.star_kwargs:
-        what = ", ".join(f"**{v.code}" for v in args.star_kwargs)
-        return [
-            Finding(
-                DGC101,
-                f"{_call_text(call, target)} builds its lookup from {what}; the keys are not known "
-                "statically, so the call is not judged.",
-            )
-        ]
+        parts = [f"**{v.code}" for v in args.star_kwargs]
+        return [Finding(DGC101, dgc101.message(_call_text(call, target), parts))]
     lookup = _lookup(call, target)
     if not lookup.plain and not lookup.filter_only and not lookup.adds:
         return []  # get_or_create() with no lookup at all
@@ -224,21 +221,9 @@ def _overrides(call: CallSite, target: Target, lookup: Lookup) -> list[Finding]:
             repeated.append(field)
     if not repeated:
         return []
-    names = ", ".join(repeated)
-    hint = (
-        "; for update_or_create() put create-only values in create_defaults"
-        if call.method in CREATE_DEFAULTS_METHODS and lookup.create_arg == "defaults"
-        else ""
-    )
-    return [
-        Finding(
-            DGC005,
-            f"{_call_text(call, target)} looks up {names} but {lookup.create_arg} also sets it: "
-            f"the created row gets the {lookup.create_arg} value, so it does not match this lookup "
-            "(the next call creates another row, or the retry after an IntegrityError raises). "
-            f"Remove {names} from {lookup.create_arg}{hint}.",
-        )
-    ]
+    update = call.method in CREATE_DEFAULTS_METHODS and lookup.create_arg == "defaults"
+    text = dgc005.message(_call_text(call, target), repeated, lookup.create_arg or "", update)
+    return [Finding(DGC005, text)]
 
 
 def _chain_filters(call: CallSite, target: Target, row: Row, dropped_keys: bool) -> list[Finding]:
@@ -267,15 +252,7 @@ def _chain_filters(call: CallSite, target: Target, row: Row, dropped_keys: bool)
             unmet.append(f"{key}={_short(value.code)}")
     if not unmet:
         return []
-    return [
-        Finding(
-            DGC006,
-            f"{call.method}() looks up with {', '.join(unmet)}, which the created row is not "
-            "shown to meet (only plain keyword arguments are written on create): the next call "
-            "will not find the row, and the retry after an IntegrityError raises. Fix: pass the "
-            f"values as plain {call.method}() keyword arguments or set them in defaults.",
-        )
-    ]
+    return [Finding(DGC006, dgc006.message(call.method, unmet))]
 
 
 def _short(code: str) -> str:

@@ -42,3 +42,15 @@ RULE = Rule(
     """,
     references=(GET_OR_CREATE, UPDATE_OR_CREATE),
 )
+
+
+def message(call: str, fields: list[str], create_arg: str, update: bool) -> str:
+    """``update``: an update_or_create() whose create-only values belong in create_defaults."""
+    names = ", ".join(fields)
+    hint = "; for update_or_create() put create-only values in create_defaults" if update else ""
+    return (
+        f"{call} looks up {names} but {create_arg} also sets it: the created row gets the "
+        f"{create_arg} value, so it does not match this lookup (the next call creates another "
+        f"row, or the retry after an IntegrityError raises). Remove {names} from "
+        f"{create_arg}{hint}."
+    )

@@ -49,3 +49,13 @@ RULE = Rule(
     """,
     references=(GET_OR_CREATE, UPDATE_OR_CREATE, MANAGER_QUERYSET),
 )
+
+
+def message(method: str, unmet: list[str]) -> str:
+    """``unmet``: each condition as the user wrote it (``.filter(status="paid")``)."""
+    return (
+        f"{method}() looks up with {', '.join(unmet)}, which the created row is not shown to "
+        "meet (only plain keyword arguments are written on create): the next call will not find "
+        "the row, and the retry after an IntegrityError raises. Fix: pass the values as plain "
+        f"{method}() keyword arguments or set them in defaults."
+    )

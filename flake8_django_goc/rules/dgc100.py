@@ -37,3 +37,10 @@ RULE = Rule(
     default=False,
     severity="warning",
 )
+
+
+def message(receiver: str, method: str, reason: str) -> str:
+    receiver = " ".join(receiver.split())
+    if len(receiver) > 40:
+        receiver = receiver[:37] + "..."
+    return f"could not tell which model {receiver}.{method}() uses: {reason}."

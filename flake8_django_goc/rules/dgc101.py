@@ -34,3 +34,10 @@ RULE = Rule(
     default=False,
     severity="warning",
 )
+
+
+def message(call: str, parts: list[str]) -> str:
+    return (
+        f"{call} builds its lookup from {', '.join(parts)}; the keys are not known statically, "
+        "so the call is not judged."
+    )

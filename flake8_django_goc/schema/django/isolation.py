@@ -47,10 +47,9 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from flake8_django_goc.rules import DGC007, dgc007
 from flake8_django_goc.schema import SettingsFinding
 from flake8_django_goc.schema.django.backends import database_vendor, vendor_from_engine
-
-CODE = "DGC007"
 
 READ_UNCOMMITTED = "READ UNCOMMITTED"
 READ_COMMITTED = "READ COMMITTED"
@@ -310,57 +309,17 @@ def _runtime_vendor(alias: str, config: Mapping[str, Any]) -> str:
 
 
 def message(effective: Effective, aliases: Iterable[str] = ()) -> str:
-    """Which database, its level and where it comes from, why it breaks get_or_create(), the
-    fix. What escapes is what tests/test_isolation_race.py sees on PostgreSQL 15 / MariaDB 10.11."""
     names = [effective.alias, *(a for a in aliases if a != effective.alias)]
-    where = " and ".join(f'DATABASES["{name}"]' for name in names)
     vendor = _VENDOR_TEXT.get(effective.vendor, effective.vendor)
-    head = (
-        f"{where} runs transactions at {effective.level} on {vendor} ({effective.shown}): "
-        "inside transaction.atomic() or ATOMIC_REQUESTS, get_or_create() cannot recover from a "
-        "concurrent INSERT of the same row: "
-    )
-    if effective.level == SERIALIZABLE and effective.vendor == POSTGRESQL:
-        why = (
-            "its INSERT fails with OperationalError 'could not serialize access' (or an "
-            "IntegrityError its retry get() cannot answer, since that get() reads the old "
-            "snapshot), and the error escapes even though the unique constraint is right."
-        )
-    elif effective.level == SERIALIZABLE:
-        why = (
-            "its SELECT takes shared locks, the two INSERTs deadlock and InnoDB kills one with "
-            "OperationalError 1213 'Deadlock found', which escapes even though the unique "
-            "constraint is right."
-        )
-    else:
-        why = (
-            "after the IntegrityError its retry get() reads the transaction's old snapshot, "
-            "misses the row the other request just committed, and the IntegrityError escapes "
-            "even though the unique constraint is right."
-        )
-    return head + why + " Fix: " + _fix(effective)
-
-
-def _fix(effective: Effective) -> str:
-    retry = "; or retry the whole transaction when it fails."
-    if effective.vendor == MYSQL and effective.key == INIT_COMMAND:
-        return (
-            'take the SET out of init_command and drop "isolation_level": None, so that Django '
-            "sets READ COMMITTED, its default" + retry
-        )
-    if effective.vendor == MYSQL:
-        return (
-            'use READ COMMITTED, Django\'s default: remove "isolation_level" or set it to '
-            '"read committed"' + retry
-        )
-    if effective.key == LIBPQ_OPTIONS:
-        return (
-            'take default_transaction_isolation out of "options", or set "isolation_level": '
-            "IsolationLevel.READ_COMMITTED, which takes precedence" + retry
-        )
-    return (
-        'use READ COMMITTED, Django\'s default: remove "isolation_level" or set it to '
-        "IsolationLevel.READ_COMMITTED" + retry
+    return dgc007.message(
+        names,
+        effective.level,
+        vendor,
+        effective.shown,
+        serializable=effective.level == SERIALIZABLE,
+        postgresql=effective.vendor == POSTGRESQL,
+        mysql_init_command=effective.vendor == MYSQL and effective.key == INIT_COMMAND,
+        libpq_options=effective.key == LIBPQ_OPTIONS,
     )
 
 
@@ -759,7 +718,7 @@ def findings_for_databases(
     for (path, line, col), items in grouped.items():
         first = items[0]
         text = message(first, [i.alias for i in items[1:]])
-        findings.append(SettingsFinding(path, line, col, CODE, text))
+        findings.append(SettingsFinding(path, line, col, DGC007, text))
     return sorted(findings, key=lambda f: (f.path, f.line, f.col))
 
 
