@@ -173,7 +173,7 @@ def fmt(x) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
 
 
-def score(pkg: corpus.Package, result: dict) -> dict:
+def score(pkg: corpus.Package, result: dict, labels_dir: str = corpus.LABELS_DIR) -> dict:
     root = corpus.site_packages(pkg)
     rows = sites_mod.read_sites(pkg.name)
     for r in rows:
@@ -204,7 +204,7 @@ def score(pkg: corpus.Package, result: dict) -> dict:
         else:
             off_site.append(f)
 
-    labels = read_labels(os.path.join(corpus.LABELS_DIR, f"{pkg.name}.tsv"))
+    labels = read_labels(os.path.join(labels_dir, f"{pkg.name}.tsv"))
     c = empty_counts()
     c["sites"] = len(rows)
     c["internal"] = len(result["internal"])
@@ -252,7 +252,7 @@ def score(pkg: corpus.Package, result: dict) -> dict:
     c["stray_labels"] = len(stray)
 
     # hand-rolled codes
-    hlabels = read_labels(os.path.join(corpus.LABELS_DIR, f"{pkg.name}.handrolled.tsv"))
+    hlabels = read_labels(os.path.join(labels_dir, f"{pkg.name}.handrolled.tsv"))
     rep_by_line: dict[tuple[str, int], set[str]] = defaultdict(set)
     msgs: dict[tuple[str, int], list[str]] = defaultdict(list)
     for f in hr_findings:
@@ -354,6 +354,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-install", action="store_true", help="do not create or update venvs")
     ap.add_argument("--jobs", default="1", help="flake8 --jobs (default 1)")
     ap.add_argument("--quiet", action="store_true", help="no per-site disagreement lists")
+    ap.add_argument("--labels", default=corpus.LABELS_DIR, help="the labels directory (default bench/corpus/labels)")
     args = ap.parse_args(argv)
 
     import venvs  # noqa: E402 - only the runner installs
@@ -389,7 +390,7 @@ def main(argv=None) -> int:
         for line in result["other_stdout"][:5]:
             print(f"   stdout: {line}", file=sys.stderr)
         try:
-            rep = score(pkg, result)
+            rep = score(pkg, result, args.labels)
         except (LabelError, FileNotFoundError) as exc:
             print(f"== {pkg.name}: {exc}", file=sys.stderr)
             failed.append(pkg.name)

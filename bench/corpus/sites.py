@@ -47,6 +47,7 @@ import ast
 import fnmatch
 import os
 import re
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -260,6 +261,22 @@ def main(argv=None) -> int:
     total = total_hand = 0
     os.makedirs(corpus.SITES_DIR, exist_ok=True)
     for pkg in corpus.select(corpus.load_packages(), args.only):
+        vpy = corpus.venv_python(pkg)
+        if pkg.python and not args.root and os.path.realpath(sys.prefix) != os.path.realpath(corpus.venv_dir(pkg)):
+            # A package for a newer Python (packages.toml ``python``): parse it with that
+            # Python's grammar, by running this script with the venv's interpreter.
+            cmd = [vpy, os.path.abspath(__file__), "--only", pkg.name]
+            cmd += ["--print"] if args.print else []
+            cmd += ["--no-write"] if args.no_write else []
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+            lines = out.splitlines()
+            print("\n".join(x for x in lines if not x.startswith("total: ")))
+            for x in lines:
+                m = re.match(r"total: (\d+) sites, (\d+) hand-rolled", x)
+                if m:
+                    total += int(m[1])
+                    total_hand += int(m[2])
+            continue
         root = args.root or corpus.site_packages(pkg)
         sites, hand, bad = scan_package(root, pkg)
         total += len(sites)

@@ -33,3 +33,4 @@ STATICFILES_FINDERS = (
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
     "compressor.finders.CompressorFinder",
 )
+STATIC_ROOT = "/tmp/goc-corpus-hyperkitty-static"
