@@ -289,7 +289,8 @@ def markdown_table(options: Sequence[Option] = OPTIONS) -> str:
         else:
             key = ""
         fronts = ", ".join(names[front] for front in option.fronts)
-        rows.append(f"| {flags} | {key} | {fronts} | {option.help} |")
+        text = option.help.replace(DEFAULT_EXCLUDE_TEXT, f"`{DEFAULT_EXCLUDE_TEXT}`")
+        rows.append(f"| {flags} | {key} | {fronts} | {text} |")
     return "\n".join(rows) + "\n"
 
 

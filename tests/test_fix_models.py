@@ -875,7 +875,7 @@ def test_a_model_that_cannot_be_edited_exits_2(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--format", "json"], "takes no report options"),
+        (["--format", "json"], "unrecognized arguments: --format"),
         (["--dry-run", "--diff"], "not allowed with argument"),
         (["missing_dir"], "no such file or directory"),
         (["--isolated"], "no Django settings module"),
