@@ -21,7 +21,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from flake8_django_goc import __version__
 from flake8_django_goc.commands.config import (
@@ -51,6 +51,8 @@ from flake8_django_goc.pipeline import (
     parse_source,
 )
 from flake8_django_goc.report.formats import Result, Run, Skipped, render
+from flake8_django_goc.report.terminal import Progress, use_color
+from flake8_django_goc.report.terminal import summary as final_summary
 from flake8_django_goc.rules import RULES
 from flake8_django_goc.schema import findings_for_file
 from flake8_django_goc.schema.declared import ConfigError, with_extra_unique
@@ -120,6 +122,7 @@ class Checker:
         disable_noqa: bool = False,
         serializers: tuple[str, ...] = (),
         on_report: Callable[[Result, Finding], None] | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.schema = schema
         self.selection = selection
@@ -127,6 +130,7 @@ class Checker:
         self.serializers = serializers
         # Called with each reported finding (after selection and noqa), e.g. to keep its fix.
         self.on_report = on_report
+        self.progress = progress or Progress(sys.stderr, enabled=False)
         self.run = Run()
         self._by_file: list[tuple[str, list[Result]]] = []
 
@@ -134,6 +138,7 @@ class Checker:
         """A file the check could not go through: the run is incomplete (exit code 2)."""
         self.run.skipped.append(Skipped(path, reason, internal, line))
         self.run.failed = True
+        self.progress.clear()
         note(f"skipped {path}{'' if line is None else f':{line}'}: {reason}")
 
     def check(self, path: str) -> None:
@@ -147,6 +152,8 @@ class Checker:
         """Check ``paths``. With ``load``, the Schema is loaded here, while up to ``jobs`` forked
         workers parse the candidate files: the parse needs no Schema, so a cold run's Django
         setup and the libcst work overlap (no fork, e.g. on Windows: one process, in order)."""
+        show = self.progress.show
+        show("reading files")
         items = [item for item in map(self._read, paths) if item is not None]
         self.run.checked = len(items)
         candidates = [i for i in items if could_contain_call(i.source) and not self._noqa_file(i)]
@@ -157,13 +164,17 @@ class Checker:
         try:
             pending = pool.map_async(_parse, candidates, chunksize=1) if pool else None
             if load is not None:
+                show(f"setting Django up; parsing {len(candidates)} of {len(items)} files")
                 self.schema = load()
+            show(f"parsing {len(candidates)} of {len(items)} files")
             parsed = pending.get() if pending else [_parse(item) for item in candidates]
         finally:
             if pool is not None:
                 pool.terminate()
-        for item, outcome in zip(candidates, parsed, strict=True):
+        for done, (item, outcome) in enumerate(zip(candidates, parsed, strict=True), 1):
+            show(f"checking {done}/{len(candidates)} files: {item.path}")
             self._record(self._judge(item, outcome))
+        self.progress.clear()
         for item in items:  # a settings file DGC007 reports on has no call but is checked
             settings = not could_contain_call(item.source) and self._wanted(item)
             if settings and not self._noqa_file(item):
@@ -337,16 +348,21 @@ def main(argv: list[str]) -> int:
     missing = [p for p in args.paths if not os.path.exists(p)]
     if missing:
         return _cannot_run(args, f"no such file or directory: {', '.join(missing)}")
-    checker = Checker(None, selection, args.disable_noqa, options.serializers)
+    # Progress and the summary line only for a person at a terminal (stderr), never in CI logs.
+    terminal = _isatty(sys.stderr) and args.color != "never"
+    progress = Progress(sys.stderr, enabled=terminal)
+    checker = Checker(None, selection, args.disable_noqa, options.serializers, progress=progress)
     excluded = Excluder(options.exclude, cwd)
     paths = discover(args.paths or ["."], excluded, options.no_migrations)
     try:
         checker.check_all(paths, args.jobs, load=lambda: load_project(options))
     except (SetupError, ConfigError) as exc:
+        progress.clear()
         return _cannot_run(args, str(exc))
     run = checker.finish()
 
-    text = render(args.format, run, args.quiet)
+    color = args.output_file is None and use_color(args.color, sys.stdout)
+    text = render(args.format, run, args.quiet, color)
     try:
         emit(text, args.output_file)
     except OSError as exc:
@@ -355,9 +371,18 @@ def main(argv: list[str]) -> int:
         from flake8_django_goc.report.stats import summary
 
         sys.stderr.write(summary(run.files, run.calls, run.resolved) + "\n")
+    if terminal and args.format == "default" and args.quiet < 2:
+        sys.stderr.write(final_summary(run, use_color(args.color, sys.stderr)) + "\n")
     if run.failed:
         return 2
     return 1 if run.results and not args.exit_zero else 0
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or replaced stream
+        return False
 
 
 def _cannot_run(args: argparse.Namespace, message: str) -> int:

@@ -116,10 +116,20 @@ def level(code: str) -> str:
 # ------------------------------------------------------------------------------------- default
 
 
-def render_default(run: Run, quiet: int = 0) -> str:
+def render_default(run: Run, quiet: int = 0, color: bool = False) -> str:
+    """flake8's ``path:line:col: CODE message``; with ``color``, the path bold and the code red
+    (yellow for the opt-in diagnostics), as a terminal shows them."""
+    bold, reset = ("\x1b[1m", "\x1b[0m") if color else ("", "")
     if quiet:  # like flake8 -q: each file with findings once
-        return "".join(f"{path}\n" for path in dict.fromkeys(r.path for r in run.results))
-    return "".join(f"{r.path}:{r.line}:{r.column}: {r.code} {r.message}\n" for r in run.results)
+        paths = dict.fromkeys(r.path for r in run.results)
+        return "".join(f"{bold}{path}{reset}\n" for path in paths)
+    lines = []
+    for r in run.results:
+        hue = ("\x1b[1;31m" if level(r.code) == "error" else "\x1b[1;33m") if color else ""
+        lines.append(
+            f"{bold}{r.path}{reset}:{r.line}:{r.column}: {hue}{r.code}{reset} {r.message}\n"
+        )
+    return "".join(lines)
 
 
 # -------------------------------------------------------------------------------------- github
@@ -297,8 +307,11 @@ FORMATS: dict[str, Renderer] = {
 }
 
 
-def render(name: str, run: Run, quiet: int = 0) -> str:
-    """The report in format ``name``; ``quiet`` >= 2 prints nothing (flake8's ``-qq``)."""
+def render(name: str, run: Run, quiet: int = 0, color: bool = False) -> str:
+    """The report in format ``name``; ``quiet`` >= 2 prints nothing (flake8's ``-qq``);
+    ``color`` applies to the default format only (the others are for machines)."""
     if quiet >= 2:
         return ""
+    if name == "default":
+        return render_default(run, quiet, color)
     return FORMATS[name](run, quiet)
