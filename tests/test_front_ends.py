@@ -252,6 +252,12 @@ def test_monorepo_from_the_repository_root_and_from_a_subdirectory(tmp_path: Pat
     by_flake8 = run_flake8("--select", "DGC", cwd=repo / "backend" / "app")
     assert by_flake8.returncode == 1, by_flake8.stderr
     assert dgc_lines(by_flake8.stdout) == dgc_lines(from_app.stdout)
+    # flake8 from the repository root: manage.py is found from the path checked
+    by_flake8 = run_flake8("--select", "DGC", "backend/", cwd=repo)
+    assert dgc_lines(by_flake8.stdout) == dgc_lines(from_root.stdout)
+    # a pyproject.toml of another tool above is not a config file of ours
+    write(repo, "pyproject.toml", '[project]\nname = "flake8-django-goc-user"\n')
+    assert run_cli("backend/", cwd=repo, isolated=False).stdout == from_root.stdout
 
 
 def test_config_file_found_above_and_project_root_option(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import configparser
 import os
+import sys
 from collections.abc import Callable, Iterable
 
 FLAKE8_CONFIG_FILES = ("setup.cfg", "tox.ini", ".flake8")  # flake8's order; the first one wins
@@ -73,8 +74,17 @@ def _pyproject_has_table(path: str) -> bool:
             text = file.read()
     except (OSError, UnicodeDecodeError):
         return False
-    # A cheap test first; an unreadable TOML is reported when the config is read.
-    return "flake8-django-goc" in text
+    if "flake8-django-goc" not in text:  # the cheap test first
+        return False
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        tool = tomllib.loads(text).get("tool", {})
+    except tomllib.TOMLDecodeError:
+        return True  # ours, maybe: reading it reports the error
+    return isinstance(tool, dict) and "flake8-django-goc" in tool
 
 
 def settings_from_manage_py(directory: str) -> str | None:
