@@ -14,6 +14,8 @@ from flake8.options.manager import OptionManager
 from flake8.style_guide import Decision, DecisionEngine, Selected
 
 from flake8_django_goc import __version__
+from flake8_django_goc.commands.project import has_manage_py, nearest, settings_from_manage_py
+from flake8_django_goc.options import add_flake8_options
 from flake8_django_goc.pipeline import check_source, describe_failure
 from flake8_django_goc.report import stats
 from flake8_django_goc.rules import OPT_IN, RULES, opted_in
@@ -21,11 +23,6 @@ from flake8_django_goc.schema import Schema
 from flake8_django_goc.schema.declared import ConfigError, split_entries, with_extra_unique
 from flake8_django_goc.schema.django.build import load_schema
 from flake8_django_goc.schema.django.setup import SetupError
-
-SETTINGS_HELP = (
-    "Dotted path of the Django settings module whose models flake8-django-goc checks "
-    "(default: $DJANGO_SETTINGS_MODULE). Also `django-settings-module =` in the flake8 config."
-)
 
 
 class Plugin:
@@ -46,39 +43,7 @@ class Plugin:
 
     @classmethod
     def add_options(cls, manager: OptionManager) -> None:
-        manager.add_option(
-            "--django-settings-module",
-            default=None,
-            parse_from_config=True,
-            help=SETTINGS_HELP,
-        )
-        manager.add_option(
-            "--django-goc-stats",
-            action="store_true",
-            parse_from_config=True,
-            help="Print how many get_or_create-family calls were tied to a model at the end.",
-        )
-        manager.add_option(
-            "--django-goc-no-cache",
-            action="store_true",
-            parse_from_config=True,
-            help="Set Django up even when the cached model facts are still fresh.",
-        )
-        manager.add_option(
-            "--django-goc-extra-unique",
-            default="",
-            parse_from_config=True,
-            help="Unique sets the database has but the models do not declare (e.g. a unique "
-            "index made by a RunSQL migration): whitespace-separated app.Model:field1,field2.",
-        )
-        manager.add_option(
-            "--django-goc-serializers",
-            default=[],
-            comma_separated_list=True,
-            parse_from_config=True,
-            help="Decorators or context managers that serialise a code path (a lock); calls "
-            "under them are not reported as races. Comma-separated names.",
-        )
+        add_flake8_options(manager)
         manager.extend_default_ignore(list(OPT_IN))
 
     @classmethod
@@ -90,7 +55,17 @@ class Plugin:
         if not any(engine.decision_for(code) is Decision.Selected for code in RULES):
             return
         explicit = any(engine.was_selected(code) is Selected.Explicitly for code in RULES)
-        settings = options.django_settings_module or os.environ.get("DJANGO_SETTINGS_MODULE")
+        # flake8 found its config from the current directory; the project root (sys.path, and
+        # manage.py's settings) is the nearest directory holding manage.py, from there or from
+        # the paths checked, unless --django-project-root says.
+        cwd = os.getcwd()
+        starts = [cwd, *(options.filenames or ())]
+        root = options.django_project_root or nearest(starts, has_manage_py) or cwd
+        settings = options.django_settings_module
+        implicit = not settings  # only from the environment: plain flake8 must not be harmed
+        settings = settings or os.environ.get("DJANGO_SETTINGS_MODULE")
+        if not settings and os.path.isdir(root):
+            settings = settings_from_manage_py(root)
         if not settings:
             if explicit:
                 raise ExecutionError(
@@ -100,11 +75,26 @@ class Plugin:
                     "or export DJANGO_SETTINGS_MODULE."
                 )
             return  # installed but not configured: stay out of the way of plain flake8 runs
+        if not os.path.isdir(root):
+            raise ExecutionError(
+                f"flake8-django-goc: --django-project-root {root!r} is not a directory"
+            )
         try:
-            schema = load_schema(settings, use_cache=not options.django_goc_no_cache)
-            extra = split_entries(options.django_goc_extra_unique)
+            schema = load_schema(settings, use_cache=not options.django_goc_no_cache, root=root)
+        except SetupError as exc:
+            if implicit and not explicit:
+                # DGC only by default, settings only from the environment or manage.py: the
+                # user ran plain flake8; say why DGC did not run and let the other checks run.
+                sys.stderr.write(
+                    f"flake8-django-goc: DGC checks skipped: {exc} "
+                    "(select DGC explicitly to make this an error)\n"
+                )
+                return
+            raise ExecutionError(f"flake8-django-goc: {exc}") from None
+        try:
+            extra = split_entries(options.django_goc_extra_unique or "")
             cls.schema = with_extra_unique(schema, extra)
-        except (SetupError, ConfigError) as exc:
+        except ConfigError as exc:
             raise ExecutionError(f"flake8-django-goc: {exc}") from None
         cls.serializers = tuple(options.django_goc_serializers or ())
         cls.stats_file = stats.start() if options.django_goc_stats else None

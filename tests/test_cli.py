@@ -367,12 +367,17 @@ def test_odd_files_are_skipped_without_crashing(project: Path) -> None:
         b"\xef\xbb\xbffrom app.models import Thing\r\n\r\n" + CALL.encode() + b"  # x\r\n"
     )
     result = run_cli("--django-settings-module", SETTINGS, "app", cwd=project)
-    assert result.returncode == 1, result.stderr
+    # Files Python cannot parse were not checked: the run is incomplete (issue #10: exit 2 and
+    # a note each, where it used to pass them in silence); undecodable files are read as
+    # latin-1, as flake8 reads them.
+    assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
-    notes = result.stderr.splitlines()
-    assert len(notes) == 2, result.stderr
-    assert notes[0].startswith("flake8-django-goc: skipped app/bytes.py: cannot decode it")
-    assert notes[1].startswith("flake8-django-goc: skipped app/cookie.py: cannot decode it")
+    nul, syntax = result.stderr.splitlines()
+    assert nul.startswith("flake8-django-goc: skipped app/nul.py: cannot parse it ("), nul
+    assert nul.endswith("Error: source code string cannot contain null bytes)"), nul
+    assert syntax == (
+        "flake8-django-goc: skipped app/syntax.py:1: cannot parse it (SyntaxError: invalid syntax)"
+    )
     assert [line.split(" ")[0] for line in result.stdout.splitlines()] == [
         "app/bom_crlf.py:3:1:",
         "app/latin.py:3:11:",  # as flake8 counts: the UTF-8 byte offset (2 for the e-acute) + 1
@@ -381,7 +386,6 @@ def test_odd_files_are_skipped_without_crashing(project: Path) -> None:
     by_flake8 = run_flake8(
         "--select", "DGC", "--django-settings-module", SETTINGS, "app", cwd=project
     )
-    # flake8 decodes undecodable files as latin-1; everything else agrees.
     assert dgc_lines(by_flake8.stdout) == dgc_lines(result.stdout)
 
 
@@ -538,9 +542,9 @@ def test_help_documents_precedence() -> None:
 
 
 def test_json_format(project: Path) -> None:
-    (project / "app" / "bytes.py").write_bytes(b"x = '\xff'  # _or_create\n")
+    write(project, "app/syntax.py", f"x = 1\ndef f(:\n    {CALL}\n")
     result = run_cli("--django-settings-module", SETTINGS, "--format", "json", cwd=project)
-    assert result.returncode == 1
+    assert result.returncode == 2  # incomplete: app/syntax.py was not checked
     document = json.loads(result.stdout)
     assert document["format_version"] == 1
     assert document["tool"]["name"] == "flake8-django-goc"
@@ -550,9 +554,15 @@ def test_json_format(project: Path) -> None:
     assert finding["level"] == "error"
     assert finding["message"].startswith("Thing.objects.get_or_create() looks up (name)")
     assert document["skipped"] == [
-        {"path": "./app/bytes.py", "reason": document["skipped"][0]["reason"], "internal": False}
+        {
+            "path": "./app/syntax.py",
+            "line": 2,
+            "reason": "cannot parse it (SyntaxError: invalid syntax)",
+            "internal": False,
+        }
     ]
     assert document["stats"] == {"files": 1, "calls": 1, "resolved": 1}
+    assert document["error"] is None
     empty = run_cli(
         "--django-settings-module", SETTINGS, "--format", "json", "app/models.py", cwd=project
     )

@@ -875,10 +875,11 @@ def test_a_model_that_cannot_be_edited_exits_2(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--format", "json"], "takes no report options"),
+        (["--format", "json"], "unrecognized arguments: --format"),
         (["--dry-run", "--diff"], "not allowed with argument"),
         (["missing_dir"], "no such file or directory"),
-        (["--isolated"], "no Django settings module"),
+        # manage.py names the settings, so a root without one (issue #10's discovery)
+        (["--isolated", "--django-project-root", "extra"], "no Django settings module"),
     ],
 )
 def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> None:

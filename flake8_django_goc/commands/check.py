@@ -18,24 +18,20 @@ import io
 import multiprocessing
 import os
 import sys
+import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from flake8_django_goc import __version__
 from flake8_django_goc.commands.config import (
-    CLI_BOOL_KEYS,
-    LIST_KEYS,
-    PLUGIN_BOOL_KEYS,
     PYPROJECT_TABLE,
-    STR_KEYS,
     Options,
     UsageError,
     resolve_options,
 )
 from flake8_django_goc.commands.console import PROG, emit, fail, note
 from flake8_django_goc.commands.flake8_compat import (
-    DEFAULT_EXCLUDE,
     NOQA_FILE,
     Excluder,
     Selection,
@@ -43,9 +39,9 @@ from flake8_django_goc.commands.flake8_compat import (
     is_inline_ignored,
     noqa_line_mapping,
     read_source,
-    split_list,
 )
 from flake8_django_goc.find.records import could_contain_call
+from flake8_django_goc.options import CHECK, given, key_list, parent
 from flake8_django_goc.pipeline import (
     FileResult,
     Parsed,
@@ -54,7 +50,9 @@ from flake8_django_goc.pipeline import (
     judge_parsed,
     parse_source,
 )
-from flake8_django_goc.report.formats import FORMATS, Result, Run, Skipped, render
+from flake8_django_goc.report.formats import Result, Run, Skipped, render
+from flake8_django_goc.report.terminal import Progress, use_color
+from flake8_django_goc.report.terminal import summary as final_summary
 from flake8_django_goc.rules import RULES
 from flake8_django_goc.schema import findings_for_file
 from flake8_django_goc.schema.declared import ConfigError, with_extra_unique
@@ -63,25 +61,43 @@ from flake8_django_goc.schema.django.setup import SetupError
 from flake8_django_goc.schema.django.setup import first_line as _first_line
 
 if TYPE_CHECKING:
+    from flake8_django_goc.rules import Finding
     from flake8_django_goc.schema import Schema
 
 DESCRIPTION = """\
 Check Django get_or_create()/update_or_create() calls whose lookup no database unique constraint
 protects: the DGC checks of the flake8 plugin, without the rest of flake8."""
 
-EPILOG = """\
+_CONFIGURATION = (
+    "Options come from, highest precedence first: the command line, [tool.flake8-django-goc] in "
+    "pyproject.toml, then the [flake8] section of the first of setup.cfg, tox.ini, .flake8 that "
+    "has one, in the current directory or the nearest parent directory holding one (as flake8 "
+    f"finds its config). The keys: {key_list()}. The settings module falls back to "
+    '$DJANGO_SETTINGS_MODULE, then to the os.environ.setdefault("DJANGO_SETTINGS_MODULE", ...) '
+    "line of manage.py (read, never run). Each key is overridden on its own, as in flake8: "
+    "extend-select on the command line adds to select from a config file."
+)
+_WRAPPED = textwrap.fill(
+    _CONFIGURATION, 98, initial_indent="  ", subsequent_indent="  ", break_on_hyphens=False
+)
+EPILOG = f"""\
 configuration:
-  Options come from, highest precedence first: the command line, [tool.flake8-django-goc] in
-  ./pyproject.toml, then the [flake8] section of the first of ./setup.cfg, ./tox.ini, ./.flake8
-  that has one (the keys the plugin reads: django-settings-module, select, extend-select, ignore,
-  extend-ignore, exclude, extend-exclude, django-goc-stats, django-goc-no-cache,
-  django-goc-extra-unique, django-goc-serializers; pyproject also takes no-migrations). The
-  settings module falls back to $DJANGO_SETTINGS_MODULE. Each key is overridden on its own, as in
-  flake8: extend-select on the command line adds to select from a config file.
+{_WRAPPED}
+
+project root:
+  The directory put on sys.path, as manage.py does: --django-project-root, else the nearest
+  directory holding manage.py walking up from the current directory, then from each path
+  checked (a monorepo's backend/), else the config file's directory, else the current one.
 
 selection:
   As in flake8, by code prefix; the opt-in codes (DGC1xx) are reported only when a select or
   extend-select entry names them specifically (DGC1, DGC10, DGC101): --select DGC does not.
+
+output:
+  The report goes to stdout (or --output-file), notes and skipped files to stderr. On a
+  terminal, stderr also shows progress and a final summary line, and the default format is
+  coloured (--color; NO_COLOR, FORCE_COLOR). json and sarif always write a valid document, also
+  when the check cannot run (then with the error).
 
 subcommands:
   explain [CODE ...]                         print a rule's documentation (all codes without one)
@@ -89,7 +105,8 @@ subcommands:
 
 exit codes:
   0 nothing reported, 1 something reported (0 with --exit-zero), 2 the check could not run or
-  was incomplete (bad configuration, Django setup failed, a missing path, an internal error)."""
+  was incomplete (bad configuration, Django setup failed, a missing path, a file that could not
+  be read or parsed, an internal error)."""
 
 
 # ------------------------------------------------------------------------------------- checks
@@ -104,18 +121,25 @@ class Checker:
         selection: Selection,
         disable_noqa: bool = False,
         serializers: tuple[str, ...] = (),
+        on_report: Callable[[Result, Finding], None] | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.schema = schema
         self.selection = selection
         self.disable_noqa = disable_noqa
         self.serializers = serializers
+        # Called with each reported finding (after selection and noqa), e.g. to keep its fix.
+        self.on_report = on_report
+        self.progress = progress or Progress(sys.stderr, enabled=False)
         self.run = Run()
         self._by_file: list[tuple[str, list[Result]]] = []
 
-    def skip(self, path: str, reason: str, internal: bool = False) -> None:
-        self.run.skipped.append(Skipped(path, reason, internal))
-        self.run.failed |= internal
-        note(f"skipped {path}: {reason}")
+    def skip(self, path: str, reason: str, internal: bool = False, line: int | None = None) -> None:
+        """A file the check could not go through: the run is incomplete (exit code 2)."""
+        self.run.skipped.append(Skipped(path, reason, internal, line))
+        self.run.failed = True
+        self.progress.clear()
+        note(f"skipped {path}{'' if line is None else f':{line}'}: {reason}")
 
     def check(self, path: str) -> None:
         item = self._read(path)
@@ -128,7 +152,10 @@ class Checker:
         """Check ``paths``. With ``load``, the Schema is loaded here, while up to ``jobs`` forked
         workers parse the candidate files: the parse needs no Schema, so a cold run's Django
         setup and the libcst work overlap (no fork, e.g. on Windows: one process, in order)."""
+        show = self.progress.show
+        show("reading files")
         items = [item for item in map(self._read, paths) if item is not None]
+        self.run.checked = len(items)
         candidates = [i for i in items if could_contain_call(i.source) and not self._noqa_file(i)]
         workers = min(jobs, len(candidates))
         pool = None
@@ -137,27 +164,29 @@ class Checker:
         try:
             pending = pool.map_async(_parse, candidates, chunksize=1) if pool else None
             if load is not None:
+                show(f"setting Django up; parsing {len(candidates)} of {len(items)} files")
                 self.schema = load()
+            show(f"parsing {len(candidates)} of {len(items)} files")
             parsed = pending.get() if pending else [_parse(item) for item in candidates]
         finally:
             if pool is not None:
                 pool.terminate()
-        for item, outcome in zip(candidates, parsed, strict=True):
+        for done, (item, outcome) in enumerate(zip(candidates, parsed, strict=True), 1):
+            show(f"checking {done}/{len(candidates)} files: {item.path}")
             self._record(self._judge(item, outcome))
+        self.progress.clear()
         for item in items:  # a settings file DGC007 reports on has no call but is checked
             settings = not could_contain_call(item.source) and self._wanted(item)
             if settings and not self._noqa_file(item):
                 self._record(self._judge(item, _ParseOutcome()))
 
     def _read(self, path: str) -> _Prepared | None:
-        """Read and decode ``path``; None (with a note) when that fails."""
+        """Read and decode ``path`` as flake8 does (never fails to decode); None (with a note)
+        when it cannot be read."""
         try:
             source = read_source(path)
         except OSError as exc:
             self.skip(path, f"cannot read it ({type(exc).__name__}: {exc.strerror or exc})")
-            return None
-        except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
-            self.skip(path, f"cannot decode it ({_first_line(exc)})")
             return None
         return _Prepared(path, source)
 
@@ -172,10 +201,9 @@ class Checker:
         )
 
     def _judge(self, item: _Prepared, parsed: _ParseOutcome) -> _Outcome:
+        # A file Python cannot parse (flake8: E999) is not a clean file: it was not checked.
         if parsed.failure is not None:
-            return _Outcome(item.path, failure=parsed.failure)
-        if parsed.syntax_error:
-            return _Outcome(item.path)  # flake8 reports E999 for it; not our business
+            return _Outcome(item.path, failure=parsed.failure, line=parsed.line)
         try:
             result = judge_parsed(parsed.calls, item.path, self.schema, self.serializers)
         except Exception as exc:  # one odd file must not end the run
@@ -185,7 +213,7 @@ class Checker:
 
     def _record(self, outcome: _Outcome) -> None:
         if outcome.failure is not None:
-            self.skip(outcome.path, *outcome.failure)
+            self.skip(outcome.path, *outcome.failure, line=outcome.line)
             return
         if outcome.results is None:
             return
@@ -205,7 +233,12 @@ class Checker:
                 if not is_inline_ignored(r.finding.code, _noqa_text(mapping, lines, r.line))
             ]
         reports.sort(key=lambda r: (r.line, r.col))  # stable, as flake8 sorts
-        return [Result(path, r.line, r.col + 1, r.finding.code, r.finding.message) for r in reports]
+        results = []
+        for r in reports:
+            results.append(Result(path, r.line, r.col + 1, r.finding.code, r.finding.message))
+            if self.on_report is not None:
+                self.on_report(results[-1], r.finding)
+        return results
 
     def finish(self) -> Run:
         # flake8's order: files sorted by path (stable), each file's findings by position.
@@ -234,6 +267,7 @@ class _Outcome:
     resolved: int = 0
     # Why it was skipped, and whether that is an internal error (libcst's limits are not).
     failure: tuple[str, bool] | None = None
+    line: int | None = None  # where, when known (a syntax error)
 
 
 @dataclass(frozen=True)
@@ -241,15 +275,19 @@ class _ParseOutcome:
     """The parse of one file; small and picklable, to come back from a worker."""
 
     calls: Parsed | None = None
-    syntax_error: bool = False
     failure: tuple[str, bool] | None = None  # why it was skipped, and whether internal
+    line: int | None = None
 
 
 def _parse(item: _Prepared) -> _ParseOutcome:
     try:
         tree = ast.parse(item.source)
-    except (SyntaxError, ValueError):
-        return _ParseOutcome(syntax_error=True)
+    except (SyntaxError, ValueError) as exc:  # ValueError: a NUL byte (Python 3.11)
+        if isinstance(exc, SyntaxError):  # exc.msg: without str()'s "(<unknown>, line 1)"
+            why, line = f"{type(exc).__name__}: {exc.msg}", exc.lineno
+        else:
+            why, line = _first_line(exc), None
+        return _ParseOutcome(failure=(f"cannot parse it ({why})", False), line=line)
     try:
         return _ParseOutcome(parse_source(item.source, tree))
     except Exception as exc:  # one odd file must not end the run
@@ -273,105 +311,18 @@ def build_parser() -> argparse.ArgumentParser:
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[parent(CHECK)],
     )
-    add = parser.add_argument
-    add("paths", nargs="*", metavar="PATH", help="files and directories to check (default: .)")
-    add(
-        "--django-settings-module",
-        metavar="MODULE",
-        help="dotted path of the Django settings module (default: from the config files, then "
-        "$DJANGO_SETTINGS_MODULE); run from the project root, which is put on sys.path",
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files and directories to check (default: .)"
     )
-    for name, what in (
-        ("select", "codes (prefixes) to report (default: DGC)"),
-        ("extend-select", "codes to add to the selection (DGC101, DGC1 for the opt-in codes)"),
-        ("ignore", "codes to ignore (default: DGC1, the opt-in codes)"),
-        ("extend-ignore", "codes to add to the ignored ones"),
-    ):
-        add(f"--{name}", metavar="CODES", type=split_list, help=f"comma-separated {what}")
-    add(
-        "--exclude",
-        metavar="PATTERNS",
-        type=split_list,
-        help="comma-separated glob patterns of files and directories to skip, replacing the "
-        f"default ({','.join(DEFAULT_EXCLUDE)}); directories holding a pyvenv.cfg are always "
-        "skipped when walking",
-    )
-    add("--extend-exclude", metavar="PATTERNS", type=split_list, help="patterns to add to them")
-    add(
-        "--no-migrations",
-        action="store_true",
-        default=None,
-        help="skip files in migrations/ directories (named files too)",
-    )
-    add("--format", choices=list(FORMATS), default="default", help="output format")
-    add("--output-file", metavar="FILE", help="write the report to FILE instead of stdout")
-    add(
-        "--django-goc-stats",
-        action="store_true",
-        default=None,
-        help="print how many calls were tied to a model, on stderr",
-    )
-    add(
-        "--django-goc-no-cache",
-        "--no-cache",
-        action="store_true",
-        default=None,
-        help="set Django up even when the cached model facts are still fresh",
-    )
-    add(
-        "--django-goc-extra-unique",
-        metavar="ENTRIES",
-        help="unique sets the database has but the models do not declare (a unique index made "
-        "by a RunSQL migration): whitespace-separated app.Model:field1,field2 entries",
-    )
-    add(
-        "--django-goc-serializers",
-        metavar="NAMES",
-        type=split_list,
-        help="comma-separated decorators or context managers that serialise a code path (a "
-        "lock): race findings under them are not reported",
-    )
-    add(
-        "-j",
-        "--jobs",
-        type=_jobs,
-        default=os.cpu_count() or 1,
-        metavar="N",
-        help="processes for the files that hold calls: a number or 'auto' (the default: one "
-        "per CPU), as flake8's -j",
-    )
-    add("--exit-zero", action="store_true", help="exit 0 even when something is reported")
-    add("--disable-noqa", action="store_true", help="ignore noqa comments")
-    add("--isolated", action="store_true", help="ignore the configuration files")
-    add(
-        "-q",
-        "--quiet",
-        action="count",
-        default=0,
-        help="-q: print only the paths of files with findings (default format); -qq: no report",
-    )
-    add("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     return parser
-
-
-def _jobs(value: str) -> int:
-    if value.strip().lower() == "auto":
-        return os.cpu_count() or 1
-    try:
-        jobs = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number or 'auto', got {value!r}") from None
-    if jobs < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return jobs
 
 
 def given_options(args: argparse.Namespace) -> dict[str, Any]:
     """The configuration keys given on the command line (they override the config files)."""
-    keys = (*STR_KEYS, *LIST_KEYS, *PLUGIN_BOOL_KEYS, *CLI_BOOL_KEYS)
-    values = {key: getattr(args, key.replace("-", "_"), None) for key in keys}
-    return {key: value for key, value in values.items() if value is not None}
+    return given(args)
 
 
 def main(argv: list[str]) -> int:
@@ -379,32 +330,39 @@ def main(argv: list[str]) -> int:
     cwd = os.getcwd()
     given = given_options(args)
     try:
-        options = resolve_options(given, cwd, os.environ, args.isolated)
+        options = resolve_options(given, cwd, os.environ, args.isolated, args.paths)
     except UsageError as exc:
-        return fail(str(exc))
+        return _cannot_run(args, str(exc))
     selection = Selection(options)
     if not any(selection.wants(code) for code in RULES):
-        return fail(_nothing_selected(options))
+        return _cannot_run(args, _nothing_selected(options))
     if not options.settings:
-        return fail(
+        return _cannot_run(
+            args,
             "no Django settings module is configured. Pass --django-settings-module="
             "mysite.settings, set `django-settings-module = mysite.settings` in "
             f"[{PYPROJECT_TABLE}] of pyproject.toml or in the [flake8] section of setup.cfg, "
-            "tox.ini or .flake8, or export DJANGO_SETTINGS_MODULE."
+            "tox.ini or .flake8, or export DJANGO_SETTINGS_MODULE (no manage.py that sets it "
+            "was found in this directory or above).",
         )
     missing = [p for p in args.paths if not os.path.exists(p)]
     if missing:
-        return fail(f"no such file or directory: {', '.join(missing)}")
-    checker = Checker(None, selection, args.disable_noqa, options.serializers)
+        return _cannot_run(args, f"no such file or directory: {', '.join(missing)}")
+    # Progress and the summary line only for a person at a terminal (stderr), never in CI logs.
+    terminal = _isatty(sys.stderr) and args.color != "never"
+    progress = Progress(sys.stderr, enabled=terminal)
+    checker = Checker(None, selection, args.disable_noqa, options.serializers, progress=progress)
     excluded = Excluder(options.exclude, cwd)
     paths = discover(args.paths or ["."], excluded, options.no_migrations)
     try:
         checker.check_all(paths, args.jobs, load=lambda: load_project(options))
     except (SetupError, ConfigError) as exc:
-        return fail(str(exc))
+        progress.clear()
+        return _cannot_run(args, str(exc))
     run = checker.finish()
 
-    text = render(args.format, run, args.quiet)
+    color = args.output_file is None and use_color(args.color, sys.stdout)
+    text = render(args.format, run, args.quiet, color)
     try:
         emit(text, args.output_file)
     except OSError as exc:
@@ -413,9 +371,30 @@ def main(argv: list[str]) -> int:
         from flake8_django_goc.report.stats import summary
 
         sys.stderr.write(summary(run.files, run.calls, run.resolved) + "\n")
+    if terminal and args.format == "default" and args.quiet < 2:
+        sys.stderr.write(final_summary(run, use_color(args.color, sys.stderr)) + "\n")
     if run.failed:
         return 2
     return 1 if run.results and not args.exit_zero else 0
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or replaced stream
+        return False
+
+
+def _cannot_run(args: argparse.Namespace, message: str) -> int:
+    """The check could not run: say why on stderr and, for the machine formats, in a document
+    of their own (an --output-file is always written), then exit 2."""
+    note(message)
+    if args.format != "default":
+        try:
+            emit(render(args.format, Run(error=message)), args.output_file)
+        except OSError as exc:
+            note(f"cannot write {args.output_file}: {_first_line(exc)}")
+    return 2
 
 
 def _nothing_selected(options: Options) -> str:
@@ -441,5 +420,5 @@ def load_project(options: Options, use_cache: bool | None = None) -> Schema:
     Raises SetupError or ConfigError with a message for the user."""
     assert options.settings
     cache = not options.no_cache if use_cache is None else use_cache
-    schema = load_schema(options.settings, use_cache=cache)
+    schema = load_schema(options.settings, use_cache=cache, root=options.root or None)
     return with_extra_unique(schema, options.extra_unique)

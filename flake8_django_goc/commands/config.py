@@ -8,29 +8,29 @@ from __future__ import annotations
 import configparser
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from flake8_django_goc.commands.console import note
 from flake8_django_goc.commands.flake8_compat import DEFAULT_EXCLUDE, split_list
+from flake8_django_goc.commands.project import (
+    FLAKE8_CONFIG_FILES,
+    PYPROJECT_TABLE,
+    has_config,
+    has_manage_py,
+    nearest,
+    settings_from_manage_py,
+)
+from flake8_django_goc.options import config_keys
 from flake8_django_goc.schema.declared import split_entries
 from flake8_django_goc.schema.django.setup import first_line as _first_line
 
-FLAKE8_CONFIG_FILES = ("setup.cfg", "tox.ini", ".flake8")  # flake8's order; the first one wins
-PYPROJECT_TABLE = "tool.flake8-django-goc"
-LIST_KEYS = (
-    "select",
-    "extend-select",
-    "ignore",
-    "extend-ignore",
-    "exclude",
-    "extend-exclude",
-    "django-goc-serializers",
-)
-STR_KEYS = ("django-settings-module", "django-goc-extra-unique")
-PLUGIN_BOOL_KEYS = ("django-goc-stats", "django-goc-no-cache")
-CLI_BOOL_KEYS = ("no-migrations",)  # our own: read from pyproject only, flake8 has no such key
+# The config keys by kind, from the option table.
+LIST_KEYS = config_keys("list")
+STR_KEYS = config_keys("str")
+PLUGIN_BOOL_KEYS = config_keys("bool", "flake8")
+CLI_BOOL_KEYS = config_keys("bool", "pyproject")  # our own: pyproject only, flake8 has no such key
 
 
 class UsageError(Exception):
@@ -44,10 +44,12 @@ def _key(raw: str) -> str:
     return raw.strip().lower().replace("_", "-")
 
 
-def read_flake8_config(cwd: str) -> tuple[dict[str, Any], str | None]:
-    """The plugin's keys from the [flake8] section of the first flake8 config file in ``cwd``."""
+def read_flake8_config(cwd: str, shown: str = "") -> tuple[dict[str, Any], str | None]:
+    """The plugin's keys from the [flake8] section of the first flake8 config file in ``cwd``
+    (``shown``: how to name that directory in messages, "" for the current one)."""
     for name in FLAKE8_CONFIG_FILES:
         path = os.path.join(cwd, name)
+        name = os.path.join(shown, name)
         if not os.path.isfile(path):
             continue
         cfg = configparser.RawConfigParser()
@@ -83,9 +85,10 @@ def _boolean(raw: str, where: str) -> bool:
     return state
 
 
-def read_pyproject(cwd: str) -> dict[str, Any]:
+def read_pyproject(cwd: str, shown: str = "") -> dict[str, Any]:
     """``[tool.flake8-django-goc]`` of ``cwd``/pyproject.toml, with TOML types checked."""
     path = os.path.join(cwd, "pyproject.toml")
+    name = os.path.join(shown, "pyproject.toml")
     if not os.path.isfile(path):
         return {}
     if sys.version_info >= (3, 11):
@@ -96,11 +99,11 @@ def read_pyproject(cwd: str) -> dict[str, Any]:
         with open(path, "rb") as file:
             data = tomllib.load(file)
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"cannot read pyproject.toml: {_first_line(exc)}") from None
+        raise UsageError(f"cannot read {name}: {_first_line(exc)}") from None
     table = data.get("tool", {}).get("flake8-django-goc")
     if table is None:
         return {}
-    where = f"[{PYPROJECT_TABLE}] in pyproject.toml"
+    where = f"[{PYPROJECT_TABLE}] in {name}"
     if not isinstance(table, dict):
         raise UsageError(f"{where} must be a table")
     values: dict[str, Any] = {}
@@ -143,45 +146,93 @@ class Options:
     origin: dict[str, str] = field(default_factory=dict)  # key -> where its value came from
     extra_unique: tuple[str, ...] = ()  # app.Model:field1,field2 entries
     serializers: tuple[str, ...] = ()  # decorators / context managers that serialise calls
+    root: str = ""  # the project root, put on sys.path ("": the current directory)
+    config_dir: str | None = None  # where the config file was found
+
+    @property
+    def settings_from_environment(self) -> bool:
+        """The settings module came only from $DJANGO_SETTINGS_MODULE or manage.py."""
+        return self.origin.get("django-settings-module", "").startswith(("$", MANAGE_ORIGIN))
+
+
+MANAGE_ORIGIN = "manage.py"
 
 
 def resolve_options(
-    cli: dict[str, Any], cwd: str, environ: Mapping[str, str], isolated: bool
+    cli: dict[str, Any],
+    cwd: str,
+    environ: Mapping[str, str],
+    isolated: bool,
+    paths: Sequence[str] = (),
 ) -> Options:
-    """Merge the command line (``cli``: keys given there), pyproject and the flake8 section."""
+    """Merge the command line (``cli``: keys given there), pyproject and the flake8 section.
+
+    The config file and the project root are the nearest ones walking up from ``cwd``, then
+    from each of ``paths`` (the paths checked)."""
+    starts = [cwd, *(os.path.join(cwd, p) for p in paths)]
     values: dict[str, Any] = {}
     origin: dict[str, str] = {}
-    if not isolated:
-        flake8_values, flake8_where = read_flake8_config(cwd)
+    config_dir = None if isolated else nearest(starts, has_config)
+    if config_dir is not None:
+        shown = _shown(config_dir, cwd)
+        flake8_values, flake8_where = read_flake8_config(config_dir, shown)
         for key, value in flake8_values.items():
             values[key], origin[key] = value, flake8_where or ""
-        for key, value in read_pyproject(cwd).items():
-            values[key], origin[key] = value, f"[{PYPROJECT_TABLE}] in pyproject.toml"
+        for key, value in read_pyproject(config_dir, shown).items():
+            values[key] = value
+            origin[key] = f"[{PYPROJECT_TABLE}] in {os.path.join(shown, 'pyproject.toml')}"
     for key, value in cli.items():
         values[key], origin[key] = value, "the command line"
+
+    def base(key: str) -> str:  # a config file's relative paths are relative to its directory
+        return cwd if origin.get(key) == "the command line" or config_dir is None else config_dir
+
+    given_root = values.get("django-project-root")
+    if given_root:
+        root = os.path.normpath(os.path.join(base("django-project-root"), given_root))
+        if not os.path.isdir(root):
+            where = origin["django-project-root"]
+            raise UsageError(f"django-project-root {given_root!r} (from {where}) is no directory")
+    else:
+        root = nearest(starts, has_manage_py) or config_dir or cwd
     settings = values.get("django-settings-module") or environ.get("DJANGO_SETTINGS_MODULE")
     if settings and "django-settings-module" not in values:
         origin["django-settings-module"] = "$DJANGO_SETTINGS_MODULE"
-    exclude = [*values.get("exclude", DEFAULT_EXCLUDE), *values.get("extend-exclude", ())]
+    if not settings:
+        settings = settings_from_manage_py(root)
+        if settings:
+            origin["django-settings-module"] = f"{MANAGE_ORIGIN} in {_shown(root, cwd) or '.'}"
+    exclude = [
+        *(_normalize_pattern(p, base("exclude")) for p in values.get("exclude", DEFAULT_EXCLUDE)),
+        *(_normalize_pattern(p, base("extend-exclude")) for p in values.get("extend-exclude", ())),
+    ]
     return Options(
         settings=settings or None,
         select=values.get("select"),
         extend_select=values.get("extend-select", []),
         ignore=values.get("ignore"),
         extend_ignore=values.get("extend-ignore", []),
-        exclude=[_normalize_pattern(p, cwd) for p in exclude],
+        exclude=exclude,
         no_migrations=bool(values.get("no-migrations")),
         stats=bool(values.get("django-goc-stats")),
         no_cache=bool(values.get("django-goc-no-cache")),
         origin=origin,
         extra_unique=tuple(split_entries(values.get("django-goc-extra-unique"))),
         serializers=tuple(values.get("django-goc-serializers", ())),
+        root=root,
+        config_dir=config_dir,
     )
+
+
+def _shown(directory: str, cwd: str) -> str:
+    """``directory`` as messages name it: relative to ``cwd`` ("" for ``cwd`` itself)."""
+    relative = os.path.relpath(directory, cwd)
+    return "" if relative == os.curdir else relative
 
 
 def _normalize_pattern(pattern: str, cwd: str) -> str:
     # flake8.utils.normalize_path: a pattern with a separator is a path relative to the config
-    # (here always the current directory); a bare name or glob matches a basename anywhere.
+    # file's directory (``cwd`` here); a bare name or glob matches a basename anywhere.
     if pattern == "." or os.sep in pattern or (os.altsep and os.altsep in pattern):
         pattern = os.path.abspath(os.path.join(cwd, pattern))
     return pattern.rstrip(os.sep + (os.altsep or ""))

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from flake8_django_goc.commands import check as cli
+from flake8_django_goc.options import FIX, given, parent
 from flake8_django_goc.report.formats import Result
 from flake8_django_goc.rules import DGC002, ConstraintFix
 from flake8_django_goc.schema.declared import ConfigError
@@ -30,7 +31,7 @@ from flake8_django_goc.schema.django.meta import meta_inheritance
 from flake8_django_goc.schema.django.setup import SetupError
 
 if TYPE_CHECKING:
-    from flake8_django_goc.pipeline import FileResult
+    from flake8_django_goc.rules import Finding
     from flake8_django_goc.schema import ModelFacts, Schema
 
 PROG = f"{cli.PROG} fix-models"
@@ -72,20 +73,13 @@ class FixCollector(cli.Checker):
         disable_noqa: bool,
         serializers: tuple[str, ...] = (),
     ) -> None:
-        super().__init__(schema, selection, disable_noqa, serializers)
+        super().__init__(schema, selection, disable_noqa, serializers, on_report=self._reported)
         self.wanted: dict[tuple[str, tuple[str, ...]], Wanted] = {}
 
-    def _results(self, path: str, lines: list[str], result: FileResult) -> list[Result]:
-        reported = super()._results(path, lines, result)  # after selection and noqa
-        fixes = {
-            (r.line, r.col + 1, r.finding.code, r.finding.message): r.finding.fix
-            for r in result.reports
-        }
-        for item in reported:
-            fix = fixes.get((item.line, item.column, item.code, item.message))
-            if fix is not None:
-                self.want(fix, item)
-        return reported
+    def _reported(self, result: Result, finding: Finding) -> None:
+        # Called for each finding reported, after selection and noqa.
+        if finding.fix is not None:
+            self.want(finding.fix, result)
 
     def want(self, fix: ConstraintFix, finding: Result) -> None:
         # One constraint per model and field set; nulls_distinct=False also covers a plain
@@ -846,14 +840,18 @@ def _bound_names(module: cst.Module) -> set[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = cli.build_parser()
-    parser.prog = PROG
-    parser.description = DESCRIPTION
-    parser.epilog = EPILOG
-    for action in parser._actions:
-        # The report options of the check command do not apply: fix-models prints its plan.
-        if action.dest in {"format", "output_file", "exit_zero", "quiet"}:
-            action.help = argparse.SUPPRESS
+    # The check's options without its report ones (--format, --output-file, --exit-zero, -q):
+    # fix-models prints its plan.
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[parent(FIX)],
+    )
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files and directories to check (default: .)"
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true", help="print what would be added")
     mode.add_argument("--diff", action="store_true", help="print the changes as a unified diff")
@@ -862,11 +860,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    if args.format != "default" or args.output_file or args.exit_zero or args.quiet:
-        return _fail("takes no report options (--format, --output-file, --exit-zero, -q)")
     cwd = os.getcwd()
     try:
-        options = cli.resolve_options(cli.given_options(args), cwd, os.environ, args.isolated)
+        options = cli.resolve_options(given(args), cwd, os.environ, args.isolated, args.paths)
     except cli.UsageError as exc:
         return _fail(str(exc))
     if not options.settings:

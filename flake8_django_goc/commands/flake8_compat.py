@@ -152,14 +152,23 @@ def _in_migrations(path: str) -> bool:
 
 
 def read_source(path: str) -> str:
-    """The text of a Python file as flake8 reads it: PEP 263 encoding, BOM dropped, universal
-    newlines. Raises OSError, or SyntaxError/UnicodeDecodeError when it cannot be decoded."""
+    """The text of a Python file exactly as flake8 reads it (``FileProcessor.read_lines`` and
+    ``strip_utf_bom``): the PEP 263 encoding or BOM, else latin-1 when that fails (an unknown
+    codec or bytes the declared one cannot decode), universal newlines, a BOM dropped. So every
+    readable file has a text, the same as the plugin sees. Raises OSError only."""
     with open(path, "rb") as file:
         data = file.read()
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    text = data.decode(encoding)  # "utf-8-sig" when there is a BOM: it is dropped
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        text = data.decode(encoding)  # "utf-8-sig" when there is a BOM: it is dropped
+    except (SyntaxError, UnicodeError):
+        text = data.decode("latin-1")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text[:1] == "\ufeff":
+        text = text[1:]
+    elif text[:3] == "\xef\xbb\xbf":  # a BOM read as latin-1
+        text = text[3:]
     return text
 
 

@@ -13,15 +13,25 @@ change)::
         {"path": "shop/views.py", "line": 16, "column": 16, "code": "DGC001",
          "level": "error", "message": "Order.objects.get_or_create() looks up ..."}
       ],
-      "skipped": [{"path": "odd.py", "reason": "cannot decode it ...", "internal": false}],
-      "stats": {"files": 3, "calls": 5, "resolved": 4}
+      "skipped": [{"path": "odd.py", "line": 3, "reason": "cannot parse it (SyntaxError: ...)",
+                   "internal": false}],
+      "stats": {"files": 3, "calls": 5, "resolved": 4},
+      "error": null
     }
 
 ``path`` is the path as given or walked (the same text the default format prints); ``level`` is
 ``error`` for DGC0xx and ``warning`` for the opt-in diagnostics DGC1xx (the same level is used
 by ``github``, ``::error``/``::warning``, and ``sarif``); ``stats.files`` counts files that hold at
-least one get_or_create-family call; ``skipped`` lists files that could not be checked
-(``internal``: an internal error, which makes the exit code 2).
+least one get_or_create-family call; ``skipped`` lists files that could not be checked, which
+makes the check incomplete and the exit code 2 (``line``: where, when known, else null;
+``internal``: an internal error, please report it); ``error`` is null, or
+``{"message": ...}`` when the check could not run at all (Django setup failed, bad
+configuration, a missing path): then ``findings`` is empty and the exit code 2.
+
+Every format reports skipped files and a run that could not run: ``sarif`` as
+``invocations[0].toolExecutionNotifications`` (level ``error``, with the location) and
+``executionSuccessful: false``; ``github`` as ``::error`` commands. The document is always
+written, also when the check cannot run.
 """
 
 from __future__ import annotations
@@ -57,7 +67,8 @@ class Result:
 class Skipped:
     path: str
     reason: str
-    internal: bool = False  # an internal error (exit code 2), not a file we cannot read
+    internal: bool = False  # an internal error (please report it), not a file we cannot read
+    line: int | None = None  # where the reason is, when known (a syntax error)
 
 
 @dataclass
@@ -67,7 +78,9 @@ class Run:
     files: int = 0  # files holding at least one call
     calls: int = 0
     resolved: int = 0
-    failed: bool = False  # an internal error kept a file from being checked
+    failed: bool = False  # the check is incomplete: a file was skipped (exit code 2)
+    checked: int = 0  # files read
+    error: str | None = None  # the check could not run at all (setup failure, bad config)
 
 
 @dataclass(frozen=True)
@@ -103,10 +116,20 @@ def level(code: str) -> str:
 # ------------------------------------------------------------------------------------- default
 
 
-def render_default(run: Run, quiet: int = 0) -> str:
+def render_default(run: Run, quiet: int = 0, color: bool = False) -> str:
+    """flake8's ``path:line:col: CODE message``; with ``color``, the path bold and the code red
+    (yellow for the opt-in diagnostics), as a terminal shows them."""
+    bold, reset = ("\x1b[1m", "\x1b[0m") if color else ("", "")
     if quiet:  # like flake8 -q: each file with findings once
-        return "".join(f"{path}\n" for path in dict.fromkeys(r.path for r in run.results))
-    return "".join(f"{r.path}:{r.line}:{r.column}: {r.code} {r.message}\n" for r in run.results)
+        paths = dict.fromkeys(r.path for r in run.results)
+        return "".join(f"{bold}{path}{reset}\n" for path in paths)
+    lines = []
+    for r in run.results:
+        hue = ("\x1b[1;31m" if level(r.code) == "error" else "\x1b[1;33m") if color else ""
+        lines.append(
+            f"{bold}{r.path}{reset}:{r.line}:{r.column}: {hue}{r.code}{reset} {r.message}\n"
+        )
+    return "".join(lines)
 
 
 # -------------------------------------------------------------------------------------- github
@@ -137,7 +160,21 @@ def render_github(run: Run, quiet: int = 0) -> str:
             )
         )
         lines.append(f"::{level(r.code)} {props}::{escape_data(r.message)}\n")
+    for s in run.skipped:
+        lines.append(_github_error(f"skipped: {s.reason}", s.path, s.line))
+    if run.error is not None:
+        lines.append(_github_error(run.error))
     return "".join(lines)
+
+
+def _github_error(message: str, path: str | None = None, line: int | None = None) -> str:
+    props = [("title", NAME)]
+    if path is not None:
+        props.insert(0, ("file", _posix(os.path.normpath(path))))
+        if line is not None:
+            props.insert(1, ("line", str(line)))
+    text = ",".join(f"{key}={escape_property(value)}" for key, value in props)
+    return f"::error {text}::{escape_data(message)}\n"
 
 
 # ---------------------------------------------------------------------------------------- json
@@ -159,9 +196,11 @@ def render_json(run: Run, quiet: int = 0) -> str:
             for r in run.results
         ],
         "skipped": [
-            {"path": s.path, "reason": s.reason, "internal": s.internal} for s in run.skipped
+            {"path": s.path, "line": s.line, "reason": s.reason, "internal": s.internal}
+            for s in run.skipped
         ],
         "stats": {"files": run.files, "calls": run.calls, "resolved": run.resolved},
+        "error": None if run.error is None else {"message": run.error},
     }
     return json.dumps(document, indent=2) + "\n"
 
@@ -203,15 +242,22 @@ def render_sarif(run: Run, quiet: int = 0, root: str | None = None) -> str:
         }
         for r in run.results
     ]
-    notifications = [
-        {
-            "level": "error" if s.internal else "warning",
-            "message": {"text": f"skipped {s.path}: {s.reason}"},
-            "locations": [{"physicalLocation": {"artifactLocation": _artifact(s.path, root)}}],
-        }
-        for s in run.skipped
-    ]
-    invocation: dict[str, object] = {"executionSuccessful": not run.failed}
+    notifications: list[dict[str, object]] = []
+    for s in run.skipped:
+        location: dict[str, object] = {"artifactLocation": _artifact(s.path, root)}
+        if s.line is not None:
+            location["region"] = {"startLine": s.line}
+        notifications.append(
+            {
+                "level": "error",  # a file not checked: the run is incomplete
+                "message": {"text": f"skipped {s.path}: {s.reason}"},
+                "locations": [{"physicalLocation": location}],
+            }
+        )
+    if run.error is not None:
+        notifications.append({"level": "error", "message": {"text": run.error}})
+    successful = not run.failed and not run.skipped and run.error is None
+    invocation: dict[str, object] = {"executionSuccessful": successful}
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
     document = {
@@ -261,8 +307,11 @@ FORMATS: dict[str, Renderer] = {
 }
 
 
-def render(name: str, run: Run, quiet: int = 0) -> str:
-    """The report in format ``name``; ``quiet`` >= 2 prints nothing (flake8's ``-qq``)."""
+def render(name: str, run: Run, quiet: int = 0, color: bool = False) -> str:
+    """The report in format ``name``; ``quiet`` >= 2 prints nothing (flake8's ``-qq``);
+    ``color`` applies to the default format only (the others are for machines)."""
     if quiet >= 2:
         return ""
+    if name == "default":
+        return render_default(run, quiet, color)
     return FORMATS[name](run, quiet)
