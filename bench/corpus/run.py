@@ -30,8 +30,9 @@ reported; labels/<pkg>.handrolled.tsv labels such lines (and may name lines the 
 Precision and recall are over (path, line, code) pairs; reported lines with no label count as
 unlabelled, not as errors.
 
-Exit status 0 unless the run itself failed (a venv could not be made, django.setup() failed, or
-flake8 exited with a status other than 0 or 1).
+Exit status 0 unless the run itself failed (a venv could not be made, django.setup() failed,
+flake8 stopped with a critical error -- e.g. the plugin could not read the models --, or exited
+with a status other than 0 or 1).
 """
 
 from __future__ import annotations
@@ -381,12 +382,17 @@ def main(argv=None) -> int:
             reports[pkg.name] = {"error": f"django.setup() failed: {msg}"}
             continue
         result = lint(pkg, args.jobs)
-        if result["returncode"] not in (0, 1):
+        critical = [x for x in result["other_stdout"] + result["stderr"] if "critical error" in x.lower()
+                    or "flake8-django-goc: reading the models" in x]
+        if critical:
+            print(f"== {pkg.name}: flake8 stopped: " + " | ".join(critical[:3]), file=sys.stderr)
+            failed.append(pkg.name)
+        elif result["returncode"] not in (0, 1):
             print(f"== {pkg.name}: flake8 exited {result['returncode']}", file=sys.stderr)
             print("\n".join(result["stderr"][-20:]), file=sys.stderr)
             failed.append(pkg.name)
         if not result["findings"]:
-            print(f"== {pkg.name}: flake8 printed no DGC finding at all: is {pkg.settings} importable?", file=sys.stderr)
+            print(f"== {pkg.name}: note: flake8 printed no DGC finding at all (DGC100 included)", file=sys.stderr)
         for line in result["other_stdout"][:5]:
             print(f"   stdout: {line}", file=sys.stderr)
         try:

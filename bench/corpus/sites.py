@@ -35,7 +35,8 @@ labellers only (deliberately over-inclusive; most candidates are not races):
   kind e  a DRF ``UniqueValidator(`` / ``UniqueTogetherValidator(`` construction. line/col: the call.
 
   For a and b, method/receiver name the first ``.create(``/``.save(`` call found in the branch
-  and note gives its line; for c the ``.exists()`` receiver; for d and e the call itself.
+  and note gives its line; for c the ``.exists()`` receiver; for d the ``bulk_create`` receiver
+  (note: the conflict keywords given); for e the validator and its ``queryset`` (note: ``fields``).
 
 Files that fail to parse are printed and written to sites/<pkg>.unparsed.txt.
 """
@@ -147,7 +148,11 @@ class Scanner:
                     recv = segment(self.src, node.func.value) if isinstance(node.func, ast.Attribute) else "-"
                     self.add(node, "bulk_create", recv, "d", kws)
                 elif name in VALIDATORS:
-                    self.add(node, name, segment(self.src, node.func), "e", "")
+                    kw = {k.arg: k.value for k in node.keywords if k.arg}
+                    qs = kw.get("queryset") or (node.args[0] if node.args else None)
+                    fields = kw.get("fields") or (node.args[1] if len(node.args) > 1 else None)
+                    self.add(node, name, segment(self.src, qs) if qs is not None else "-", "e",
+                             f"fields={segment(self.src, fields)}" if fields is not None else "")
         # scopes: module and every function
         scopes = [self.tree] + [n for n in ast.walk(self.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
         for scope in scopes:

@@ -27,3 +27,7 @@ DATABASES = {
         "PORT": "5432",
     }
 }
+
+# Mayan configures its file storages per app; Django's own 'default' is left undefined, which
+# breaks code that touches default_storage while models are read.
+STORAGES = {**STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}  # noqa: F405

@@ -18,3 +18,7 @@ DATABASES = {
         "PORT": "5432",
     }
 }
+
+# Nautobot's default cache is Redis, which model code may touch: keep it in memory.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CONSTANCE_DATABASE_CACHE_BACKEND = None

@@ -18,4 +18,9 @@ os.environ.setdefault("PULP_DB_ENCRYPTION_KEY", _key)
 os.environ.setdefault("PULP_SECRET_KEY", "flake8-django-goc-corpus-not-secret")
 os.environ.setdefault("PULP_SETTINGS", "/nonexistent/goc-corpus-pulp-settings.py")
 
+# dynaconf binds Pulp's settings to the module pulpcore.app.settings: Django must load that
+# module itself, or (when this module is imported before django.setup(), as the plugin does)
+# dynaconf's values such as DOMAIN_ENABLED go missing. So hand over to it.
+os.environ["DJANGO_SETTINGS_MODULE"] = "pulpcore.app.settings"
+
 from pulpcore.app.settings import *  # noqa: E402,F403
