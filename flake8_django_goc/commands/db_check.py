@@ -128,7 +128,7 @@ def main(argv: list[str]) -> int:
     real = collector.schema
     assert real is not None
     run = collector.finish()
-    results = [*run.results]
+    results = _explained(run.results, collector.wanted.values(), facts, real)
     by_alias = {s.alias: s for s in sessions}
     for found in facts:
         if found.unapplied:
@@ -143,7 +143,8 @@ def main(argv: list[str]) -> int:
             target = by_alias.get(real.models[wanted.fix.model].backend.alias)
             if target is not None:
                 counted = duplicates_for(target, wanted)
-                results.append(_duplicates_result(wanted, real, counted, target.alias, cwd))
+                if counted.groups != 0:  # none: the constraint can be added as it is
+                    results.append(_duplicates_result(wanted, real, counted, target.alias, cwd))
     for session in sessions:
         session.close()
     run.results = sorted(
@@ -158,6 +159,26 @@ def main(argv: list[str]) -> int:
         return 2
     reported = [r for r in run.results if severity(r.code) != "note"]
     return 1 if reported and not args.exit_zero else 0
+
+
+def _explained(
+    results: list[Result], wanted: Iterable[Wanted], facts: list[DatabaseFacts], schema: Schema
+) -> list[Result]:
+    """The call findings, saying which missing database uniqueness (DGC201) the verdict lost."""
+    lost: dict[str, list[str]] = {}
+    for found in facts:
+        for missing in found.missing:
+            lost.setdefault(missing.label, []).append(
+                f"{missing.label}'s {missing.unique_set.describe()} is missing in database "
+                f"{found.alias!r} (DGC201)"
+            )
+    notes: dict[Result, str] = {}
+    for item in wanted:
+        model = schema.models[item.fix.model]
+        why = [w for label in (model.label, *model.parents) for w in lost.get(label, [])]
+        for result in item.findings if why else ():
+            notes[result] = f" Judged against the database: {'; '.join(why)}."
+    return [dataclasses.replace(r, message=r.message + notes.get(r, "")) for r in results]
 
 
 def _sessions(schema: Schema, chosen: list[str] | None, timeout: float | None) -> list[Session]:
@@ -232,8 +253,11 @@ def _missing_result(missing: Missing, alias: str, cwd: str) -> Result:
 def _extra_result(extra: Extra, alias: str, cwd: str) -> Result:
     path, line = _path(extra.place, cwd)
     u = extra.unique
-    where = fields_text(u.columns) if u.columns else (u.expression or u.definition)
-    what = f"unique {'constraint' if u.primary_key else 'index'} {u.name!r} on {where}"
+    what = f"unique {'constraint' if u.primary_key else 'index'} {u.name!r}"
+    if u.expression is not None or not u.columns:
+        what += f" ({u.expression or u.definition})"
+    else:
+        what += f" on {fields_text(u.columns)}"
     if u.condition:
         what += f" WHERE {u.condition}"
     if u.deferred:
@@ -247,10 +271,11 @@ def _extra_result(extra: Extra, alias: str, cwd: str) -> Result:
         used = "it is used to judge the calls"
         if extra.unique_set.condition is not None:
             used += f", for rows where {extra.unique_set.condition.text}"
-        message += (
-            f"; {used}. Declare it in Meta.constraints (or tell the plain check with "
-            f"django-goc-extra-unique = {extra.label}:{fields})."
-        )
+            hint = "a UniqueConstraint with that condition in Meta.constraints"
+        else:
+            entry = f"{extra.label}:{fields}"
+            hint = f"it in Meta.constraints (the plain check: django-goc-extra-unique = {entry})"
+        message += f"; {used}. Declare {hint}."
     else:
         message += f"; it is not used to judge the calls: {extra.unused}."
     return Result(path, line, 1, DGC202, message)

@@ -136,7 +136,8 @@ def render_github(run: Run, quiet: int = 0) -> str:
                 ("title", r.code),
             )
         )
-        lines.append(f"::{level(r.code)} {props}::{escape_data(r.message)}\n")
+        kind = "notice" if level(r.code) == "note" else level(r.code)  # GitHub's name for it
+        lines.append(f"::{kind} {props}::{escape_data(r.message)}\n")
     return "".join(lines)
 
 

@@ -179,6 +179,8 @@ class Session:
             if self.vendor == "mysql":
                 with self.connection.cursor() as cursor:
                     cursor.execute("SET SESSION TRANSACTION READ ONLY")
+                    if self.timeout and self.connection.mysql_is_mariadb:  # bounds every read
+                        cursor.execute(f"SET SESSION max_statement_time = {float(self.timeout)}")
         except Exception as exc:
             raise DatabaseError(
                 f"cannot connect to {_where(self.alias)}: {scrub(_first(exc), self.alias)}. "
@@ -197,6 +199,9 @@ class Session:
                 cursor.execute("BEGIN READ ONLY" if self.vendor == "postgresql" else "BEGIN")
             try:
                 if self.vendor == "postgresql":
+                    if self.timeout:  # bounds every read, lock waits included
+                        ms = int(self.timeout * 1000)
+                        cursor.execute(f"SET LOCAL statement_timeout = {ms}")
                     cursor.execute("SHOW transaction_read_only")
                     if cursor.fetchone()[0] != "on":  # pragma: no cover - a proxy ignoring it
                         raise DatabaseError(
@@ -639,9 +644,7 @@ def count_duplicates(
         sql = f"SET STATEMENT max_statement_time={float(session.timeout)} FOR {sql}"
     try:
         with session.read_only() as cursor:
-            if session.vendor == "postgresql" and session.timeout:
-                cursor.execute(f"SET LOCAL statement_timeout = {int(session.timeout * 1000)}")
-            cursor.execute(sql)
+            cursor.execute(sql)  # PostgreSQL: read_only() set the statement_timeout
             rows = cursor.fetchall()
     except Exception as exc:
         return Duplicates(None, error=scrub(_first(exc), session.alias))
