@@ -117,7 +117,9 @@ def main(argv: list[str]) -> int:
         facts.extend(database.inspect_database(s, declared) for s in sessions)
         return judged_schema(declared, facts)
 
-    collector = FixCollector(None, selection, args.disable_noqa, options.serializers)  # type: ignore[arg-type]
+    # DGC203 counts what DGC001/002/004 propose, even when only DGC2 codes are reported.
+    judging = _Proposals(options) if selection.wants(DGC203) else selection  # type: ignore[arg-type]
+    collector = FixCollector(None, judging, args.disable_noqa, options.serializers)  # type: ignore[arg-type]
     paths = discover(args.paths or ["."], Excluder(options.exclude, cwd), options.no_migrations)
     try:
         collector.check_all(paths, args.jobs, load=load)
@@ -159,6 +161,13 @@ def main(argv: list[str]) -> int:
         return 2
     reported = [r for r in run.results if severity(r.code) != "note"]
     return 1 if reported and not args.exit_zero else 0
+
+
+class _Proposals(Selection):
+    """The selection, plus the findings whose fixes DGC203 counts duplicates for."""
+
+    def wants(self, code: str) -> bool:
+        return (code in RULES and RULES[code].fixable) or super().wants(code)
 
 
 def _explained(

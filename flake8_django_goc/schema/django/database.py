@@ -266,9 +266,17 @@ def inspect_database(session: Session, schema: Schema) -> DatabaseFacts:
     except DatabaseError:
         raise
     except Exception as exc:
+        why = scrub(_first(exc), session.alias)
+        hint = ""
+        if "timeout" in why.lower():
+            hint = (
+                f" A read took longer than --statement-timeout ({session.timeout:g} s): another "
+                "session may hold a lock on a table (ALTER TABLE, LOCK TABLE); run again later "
+                "or with a larger --statement-timeout."
+            )
         raise DatabaseError(
-            f"reading the schema of {_where(session.alias)} failed: "
-            f"{scrub(_first(exc), session.alias)}. Nothing was changed."
+            f"reading the schema of {_where(session.alias)} failed: {why}.{hint} "
+            "Nothing was changed."
         ) from None
     return facts
 
