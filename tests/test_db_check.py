@@ -406,3 +406,145 @@ def test_fix_models_database_shows_counts_before_editing(pg_env: dict[str, str])
         "ledger",
     )
     assert bad.returncode == 2 and WRONG_PASSWORD not in bad.stderr + bad.stdout
+
+
+# ------------------------------------------------------------------------------------ MariaDB
+
+MARIADB_HAND_CHANGES = (
+    "ALTER TABLE ledger_account DROP INDEX ledger_account_number_uniq",
+    "INSERT INTO ledger_account (number) VALUES ('A-1'), ('A-1'), ('A-2')",
+    """INSERT INTO ledger_visit (user, page) VALUES ('ann', '/'), ('ann', '/'), ('ann', '/'),
+       ('bob', '/x'), ('bob', '/x'), ('cy', '/')""",
+)
+
+
+@pytest.fixture(scope="module")
+def mariadb_env() -> Iterator[dict[str, str]]:
+    from mariadb import MariaDBUnavailable, provide_mariadb
+
+    try:
+        server = provide_mariadb()
+    except MariaDBUnavailable as exc:
+        if os.environ.get("GOC_REQUIRE_MARIADB") == "1":
+            pytest.fail(f"MariaDB is required (GOC_REQUIRE_MARIADB=1): {exc}", pytrace=False)
+        pytest.skip(f"no MariaDB server: {exc}")
+    try:
+        name = "goc_dbcheck"
+        server.create_database(name)
+        env = {**server.env, "GOC_MARIADB_NAME": name, "DBCHECK_VENDOR": "mysql"}
+        migrate = subprocess.run(
+            [sys.executable, "manage.py", "migrate", "ledger", "0002"],
+            cwd=PROJECT,
+            env={**os.environ, **env, "DJANGO_SETTINGS_MODULE": SETTINGS},
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+        assert migrate.returncode == 0, migrate.stderr
+        conn = _mariadb_admin(server, name)
+        try:
+            with conn.cursor() as cursor:
+                for statement in MARIADB_HAND_CHANGES:
+                    cursor.execute(statement)
+                for host in ("127.0.0.1", "localhost"):
+                    user = f"'{RO_USER}'@'{host}'"
+                    cursor.execute(f"DROP USER IF EXISTS {user}")
+                    cursor.execute(f"CREATE USER {user} IDENTIFIED BY '{RO_PASSWORD}'")
+                    cursor.execute(f"GRANT SELECT ON `{name}`.* TO {user}")
+        finally:
+            conn.close()
+        yield {**env, "DBCHECK_USER": RO_USER, "DBCHECK_PASSWORD": RO_PASSWORD}
+    finally:
+        server.stop()
+
+
+def _mariadb_admin(server: Any, database: str) -> Any:
+    """root over the throwaway server's socket (the test user cannot GRANT), else the user."""
+    import pymysql
+
+    prefix = "temporary MariaDB server in "
+    if server.origin.startswith(prefix):
+        sock = Path(server.origin[len(prefix) :]) / "sock"
+        return pymysql.connect(
+            unix_socket=str(sock), user="root", database=database, autocommit=True
+        )
+    return server.connect(database)
+
+
+def test_mariadb_role_can_only_read(mariadb_env: dict[str, str]) -> None:
+    import pymysql
+
+    conn = pymysql.connect(
+        host=mariadb_env["GOC_MARIADB_HOST"],
+        port=int(mariadb_env["GOC_MARIADB_PORT"]),
+        user=RO_USER,
+        password=RO_PASSWORD,
+        database="goc_dbcheck",
+        autocommit=True,
+    )
+    try:
+        with conn.cursor() as cursor:
+            for statement in (
+                "INSERT INTO ledger_tag (slug) VALUES ('x')",
+                "CREATE TABLE dbcheck_probe (id int)",
+            ):
+                with pytest.raises(pymysql.err.OperationalError, match="denied"):
+                    cursor.execute(statement)
+    finally:
+        conn.close()
+
+
+def test_mariadb_reports_exactly_the_expected_findings(mariadb_env: dict[str, str]) -> None:
+    found = findings(db_check(mariadb_env, "--format", "json"))
+    assert located(found) == expected("mariadb")
+    models = "ledger/models.py"
+    message(found, models, "DGC201", "the applied migration ledger.0001_initial created it")
+    message(found, models, "DGC201", "the migration ledger.0003_tag_slug_uniq that adds it")
+    visits = message(found, models, "DGC203", "ledger_visit_user_page_uniq")
+    assert "holds 2 duplicate group(s)" in visits
+    assert "user='ann', page='/'; user='bob', page='/x'" in visits
+    message(found, models, "DGC202", "'ledger_entry_account_day' on (account_id, day)")
+
+
+def test_mariadb_sends_only_reads_inside_read_only_transactions(
+    mariadb_env: dict[str, str], tmp_path: Path
+) -> None:
+    trace = tmp_path / "trace.jsonl"
+    done = db_check(mariadb_env, "--format", "json", trace=trace)
+    assert located(findings(done)) == expected("mariadb")
+    sent = [json.loads(line) for line in trace.read_text().splitlines()]
+    assert all(s["read_only"] for s in sent), [s for s in sent if not s["read_only"]]
+    session_setup = re.compile(
+        r"^\s*(SELECT VERSION\(\)|SET SESSION TRANSACTION (ISOLATION LEVEL READ COMMITTED|READ "
+        r"ONLY)$|SET SESSION max_statement_time = [\d.]+$)"
+    )
+    depth = 0
+    for s in sent:
+        sql = s["sql"].strip()
+        if depth == 0 and session_setup.match(sql):
+            continue  # Django's and db-check's session settings, sent once while connecting
+        assert ALLOWED_MARIADB.match(sql), sql
+        if sql == "START TRANSACTION READ ONLY":
+            assert depth == 0
+            depth = 1
+        elif sql == "ROLLBACK":
+            depth = 0
+        else:
+            assert depth == 1, f"sent outside the read-only transaction: {sql[:80]}"
+    counts = [s for s in sent if "HAVING COUNT(*) > 1" in s["sql"]]
+    assert len(counts) == 6  # one per constraint a finding proposes (Seat's two on MariaDB)
+    assert all(c["sql"].startswith("SET STATEMENT max_statement_time=") for c in counts)
+
+
+def test_mariadb_wrong_password_is_one_paragraph_without_secrets(
+    mariadb_env: dict[str, str],
+) -> None:
+    done = db_check({**mariadb_env, "DBCHECK_PASSWORD": WRONG_PASSWORD})
+    assert done.returncode == 2
+    assert done.stdout == ""
+    err = done.stderr.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "cannot connect to database 'default'" in err and "Access denied" in err
+    for secret in (WRONG_PASSWORD, RO_PASSWORD):
+        assert secret not in done.stderr + done.stdout

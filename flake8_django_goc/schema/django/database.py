@@ -171,6 +171,9 @@ class Session:
             options.setdefault("connect_timeout", CONNECT_TIMEOUT)
         elif self.vendor == "mysql":
             options.setdefault("connect_timeout", CONNECT_TIMEOUT)
+            # Run by the driver right after connecting, before Django's own statements (one
+            # statement only: an existing init_command stays, connect() sets it then).
+            options.setdefault("init_command", "SET SESSION TRANSACTION READ ONLY")
         settings_dict["OPTIONS"] = options
 
     def connect(self) -> None:
