@@ -31,7 +31,10 @@ RULE = Rule(
     """,
     why="""
         The plain check cannot see this index, so it reports calls the database actually
-        protects. Declaring the uniqueness on the model (a `UniqueConstraint`, possibly with
+        protects. Worse, the next migration that "fixes" such a call by adding the same
+        constraint under another name builds a second index, and code written against the
+        models (a bulk insert, a test fixture) fails with an `IntegrityError` nobody
+        expected. Declaring the uniqueness on the model (a `UniqueConstraint`, with
         `SeparateDatabaseAndState` to adopt the existing index) makes the models tell the
         truth, for the linter and for the next developer.
     """,
