@@ -548,3 +548,103 @@ def test_mariadb_wrong_password_is_one_paragraph_without_secrets(
     assert "cannot connect to database 'default'" in err and "Access denied" in err
     for secret in (WRONG_PASSWORD, RO_PASSWORD):
         assert secret not in done.stderr + done.stdout
+
+
+# -------------------------------------------------------------------- the lock-free migration
+
+
+def _python_blocks(text: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+
+
+def test_the_documented_lock_free_migration_runs_on_postgresql(
+    postgres: Any, pg_env: dict[str, str], tmp_path: Path
+) -> None:
+    """docs/db-check.md's recipe, as written: merge the duplicates, then the non-atomic
+    migration (CREATE UNIQUE INDEX CONCURRENTLY, ADD CONSTRAINT ... USING INDEX,
+    SeparateDatabaseAndState), then makemigrations agrees and db-check is content."""
+    import shutil
+
+    from flake8_django_goc.rules import RULES
+
+    docs = (ROOT / "docs" / "db-check.md").read_text()
+    merge, migration = _python_blocks(docs)
+    assert "atomic = False" in migration and "USING INDEX" in migration
+    # explain DGC203 shows the same migration.
+    (notes_migration,) = _python_blocks(RULES["DGC203"].notes)
+    assert notes_migration.strip() in migration
+
+    name = "goc_dbcheck_lockfree"
+    with _pg(postgres, postgres.name) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE goc_dbcheck")
+        conn.execute(f"GRANT CONNECT ON DATABASE {name} TO {RO_USER}")
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT, project, ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**os.environ, **pg_env, "GOC_PG_NAME": name, "DJANGO_SETTINGS_MODULE": SETTINGS}
+    admin = {k: v for k, v in env.items() if k not in ("DBCHECK_USER", "DBCHECK_PASSWORD")}
+
+    def manage(*args: str, environ: dict[str, str] = admin) -> Any:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=project,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+
+    done = manage("shell", "-c", "from ledger.models import Visit\n" + merge)
+    assert done.returncode == 0, done.stderr
+    migrations_dir = project / "ledger" / "migrations"
+    (migrations_dir / "0004_visit_user_page_uniq.py").write_text(
+        migration.replace('("ledger", "0003_previous")', '("ledger", "0003_tag_slug_uniq")')
+    )
+    models = project / "ledger" / "models.py"
+    models.write_text(
+        models.read_text().replace(
+            "    page = models.CharField(max_length=200)\n",
+            "    page = models.CharField(max_length=200)\n\n    class Meta:\n"
+            "        constraints = [\n            models.UniqueConstraint(\n"
+            '                fields=["user", "page"], name="ledger_visit_user_page_uniq"\n'
+            "            ),\n        ]\n",
+        )
+    )
+    done = manage("migrate", "ledger")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Applying ledger.0004_visit_user_page_uniq... OK" in done.stdout
+    with _pg(postgres, name) as conn:
+        row = conn.execute(
+            """SELECT con.contype, i.indisvalid, i.indisunique FROM pg_constraint con
+               JOIN pg_index i ON i.indexrelid = con.conindid
+               WHERE con.conname = 'ledger_visit_user_page_uniq'"""
+        ).fetchone()
+        assert row == ("u", True, True)
+        left = conn.execute(
+            'SELECT count(*) FROM ledger_visit GROUP BY "user", page HAVING count(*) > 1'
+        ).fetchall()
+        assert left == []
+    check = manage("makemigrations", "ledger", "--check", "--dry-run")
+    assert check.returncode == 0, check.stdout + check.stderr
+    done = subprocess.run(
+        [sys.executable, "-m", "flake8_django_goc", "db-check", "--format", "json", "ledger"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    visit = [f for f in findings(done) if "Visit" in f["message"] or "ledger_visit" in f["message"]]
+    assert visit == [], visit
+    back = manage("migrate", "ledger", "0003")
+    assert back.returncode == 0, back.stderr
+    with _pg(postgres, name) as conn:
+        gone = conn.execute(
+            "SELECT count(*) FROM pg_class WHERE relname = 'ledger_visit_user_page_uniq'"
+        ).fetchone()
+        assert gone == (0,)
+        conn.execute("SELECT 1")
+    with _pg(postgres, postgres.name) as conn:
+        conn.execute(f"DROP DATABASE {name}")

@@ -88,7 +88,9 @@ RULE = Rule(
                         migrations.RunSQL(
                             'CREATE UNIQUE INDEX CONCURRENTLY "ledger_visit_user_page_uniq" '
                             'ON "ledger_visit" ("user", "page")',
-                            reverse_sql='DROP INDEX CONCURRENTLY "ledger_visit_user_page_uniq"',
+                            # The constraint owns the index once attached: dropping it drops both.
+                            reverse_sql='DROP INDEX CONCURRENTLY IF EXISTS '
+                            '"ledger_visit_user_page_uniq"',
                         ),
                         migrations.RunSQL(
                             'ALTER TABLE "ledger_visit" ADD CONSTRAINT '
