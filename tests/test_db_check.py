@@ -648,3 +648,48 @@ def test_the_documented_lock_free_migration_runs_on_postgresql(
         conn.execute("SELECT 1")
     with _pg(postgres, postgres.name) as conn:
         conn.execute(f"DROP DATABASE {name}")
+
+
+# ------------------------------------------------------------- partial-index predicates (pure)
+
+
+@pytest.mark.parametrize(
+    ("predicate", "children"),
+    [
+        ("active", (("active", True),)),
+        ("(NOT archived)", (("archived", False),)),
+        ("((status)::text = 'open'::text)", (("status", "open"),)),
+        ("(deleted_at IS NULL)", (("deleted_at__isnull", True),)),
+        (
+            "((kind = 2) AND (owner_id IS NOT NULL))",
+            (("kind", 2), ("owner__isnull", False)),
+        ),
+        ("((note)::text = 'it''s'::text)", (("note", "it's"),)),
+    ],
+)
+def test_partial_index_predicates_postgresql_prints_are_read(
+    predicate: str, children: tuple[tuple[str, object], ...]
+) -> None:
+    """pg_get_expr(indpred) forms become conditions in field names (``owner_id`` -> owner)."""
+    from flake8_django_goc.schema.django.database import _condition
+
+    by_column = {c: c for c in ("active", "archived", "status", "deleted_at", "kind", "note")}
+    by_column["owner_id"] = "owner"
+    condition = _condition(predicate, by_column)
+    assert condition is not None and condition.children == children
+    assert condition.text == predicate
+
+
+@pytest.mark.parametrize(
+    "predicate",
+    [
+        "((status)::text = 'open'::text) OR (kind = 2)",  # OR: not read
+        "(lower((name)::text) = 'x'::text)",  # an expression
+        "(kind > 2)",  # a comparison the judge's condition cannot hold as a literal
+        "(unknown_column IS NULL)",  # not a field of the model
+    ],
+)
+def test_partial_index_predicates_not_read(predicate: str) -> None:
+    from flake8_django_goc.schema.django.database import _condition
+
+    assert _condition(predicate, {"status": "status", "kind": "kind", "name": "name"}) is None
