@@ -693,3 +693,28 @@ def test_partial_index_predicates_not_read(predicate: str) -> None:
     from flake8_django_goc.schema.django.database import _condition
 
     assert _condition(predicate, {"status": "status", "kind": "kind", "name": "name"}) is None
+
+
+def test_pg_noqa_on_the_class_line(pg_env: dict[str, str], tmp_path: Path) -> None:
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT, project, ignore=shutil.ignore_patterns("__pycache__"))
+    models = project / "ledger" / "models.py"
+    models.write_text(
+        models.read_text().replace(
+            "class Entry(models.Model):  #", "class Entry(models.Model):  # noqa: DGC202 #"
+        )
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "flake8_django_goc", "db-check", "--format", "json", "ledger"],
+        cwd=project,
+        env={**os.environ, **pg_env, "DJANGO_SETTINGS_MODULE": SETTINGS},
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    wanted = expected("pg")
+    del wanted[("ledger/models.py", 29, "DGC202")]
+    assert located(findings(done)) == wanted

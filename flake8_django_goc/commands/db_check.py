@@ -26,7 +26,13 @@ from typing import TYPE_CHECKING
 from flake8_django_goc.commands import check
 from flake8_django_goc.commands.config import UsageError, resolve_options
 from flake8_django_goc.commands.console import PROG, emit, fail, note
-from flake8_django_goc.commands.flake8_compat import Excluder, Selection, discover
+from flake8_django_goc.commands.flake8_compat import (
+    Excluder,
+    Selection,
+    discover,
+    is_inline_ignored,
+    read_source,
+)
 from flake8_django_goc.report.formats import Result, render
 from flake8_django_goc.rules import DGC201, DGC202, DGC203, RULES, fields_text, severity
 from flake8_django_goc.schema.declared import ConfigError, add_unique_set
@@ -150,7 +156,7 @@ def main(argv: list[str]) -> int:
     for session in sessions:
         session.close()
     run.results = sorted(
-        (r for r in results if selection.wants(r.code)),
+        (r for r in results if selection.wants(r.code) and not _noqa(r, args.disable_noqa)),
         key=lambda r: (r.path, r.line, r.column),
     )
     try:
@@ -161,6 +167,18 @@ def main(argv: list[str]) -> int:
         return 2
     reported = [r for r in run.results if severity(r.code) != "note"]
     return 1 if reported and not args.exit_zero else 0
+
+
+def _noqa(result: Result, disabled: bool) -> bool:
+    """A ``# noqa`` on the model's class line silences a DGC2xx finding there (the call
+    findings went through the check's own noqa handling)."""
+    if disabled or not result.code.startswith("DGC2"):
+        return False
+    try:
+        line = read_source(result.path).splitlines()[result.line - 1]
+    except (OSError, SyntaxError, UnicodeDecodeError, LookupError, IndexError):
+        return False
+    return is_inline_ignored(result.code, line)
 
 
 class _Proposals(Selection):
