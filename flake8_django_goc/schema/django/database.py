@@ -357,11 +357,13 @@ def _compare(
     place = _place(live)
     own = [s for s in model.unique_sets if s.origin is None and s.unenforced_reason is None]
     used: set[str] = set()
+    present: list[UniqueSet] = []
     for unique_set in own:
         cols = tuple(columns.get(f, f) for f in unique_set.fields)
         match = _match(unique_set, cols, uniques)
         if match is not None:
             used.add(match.name)
+            present.append(unique_set)
             continue
         invalid = next((u for u in uniques if u.name == unique_set.name and not u.valid), None)
         if invalid is not None:
@@ -377,7 +379,7 @@ def _compare(
         facts.missing.append(Missing(label, unique_set, table, cols, cause, place))
     by_column = {f.column: f.name for f in opts.local_concrete_fields}
     for unique in uniques:
-        if unique.name in used or _implied(unique, own, columns):
+        if unique.name in used or _implied(unique, present, columns):
             continue
         fields = tuple(by_column.get(c, "") for c in unique.columns)
         fields_known = bool(fields) and all(fields)
