@@ -143,10 +143,12 @@ def pg_env(postgres: Any) -> Iterator[dict[str, str]]:
         hba = conn.execute("SHOW hba_file").fetchone()[0]
     # The throwaway cluster trusts every local login; make the read-only role use a password
     # (first matching line wins), so a wrong one is refused.
+    # Only ever the throwaway cluster's file: an external server's auth is its owner's.
     rule = f"host all {RO_USER} 127.0.0.1/32 scram-sha-256\n"
-    text = Path(hba).read_text()
-    if rule not in text:
-        Path(hba).write_text(rule + text)
+    if _server_log(postgres) is not None:
+        text = Path(hba).read_text()
+        if rule not in text:
+            Path(hba).write_text(rule + text)
     env = {**postgres.env, "GOC_PG_NAME": name, "DBCHECK_VENDOR": "postgresql"}
     migrate = subprocess.run(
         [sys.executable, "manage.py", "migrate", "ledger", "0002"],
