@@ -84,7 +84,8 @@ def test_markdown_has_the_sections_in_order() -> None:
         ]
         positions = [text.index(heading) for heading in headings]
         assert positions == sorted(positions), doc.code
-        assert text.count("```python") == 2
+        # The example and its fix, plus any the notes show (DGC203's migration).
+        assert text.count("```python") == 2 + doc.notes.count("```python")
         # Opt-in and fixable rules say so.
         assert ("Opt-in" in text) == doc.code.startswith("DGC1")
         assert ("fix-models" in text.split("## What it does")[0]) == doc.fixable

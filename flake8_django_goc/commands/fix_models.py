@@ -855,6 +855,9 @@ def build_parser() -> argparse.ArgumentParser:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true", help="print what would be added")
     mode.add_argument("--diff", action="store_true", help="print the changes as a unified diff")
+    from flake8_django_goc.commands.db_check import add_database_options
+
+    add_database_options(parser, fix_models=True)
     return parser
 
 
@@ -882,6 +885,10 @@ def main(argv: list[str]) -> int:
         collector.check(path)
     failed = collector.finish().failed  # a file the check could not read through
     by_file, outcomes = plan(collector.wanted.values(), schema, cwd)
+    from flake8_django_goc.commands.db_check import duplicates_before_edit
+
+    if not duplicates_before_edit(args, collector.wanted.values(), schema):
+        return 2
     changed: dict[str, tuple[bytes, bytes]] = {}
     width = _line_length(cwd)
     for path, models in sorted(by_file.items()):

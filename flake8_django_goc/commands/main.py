@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 # name -> module whose main(argv) runs it
 SUBCOMMANDS = {
+    "db-check": "flake8_django_goc.commands.db_check",
     "explain": "flake8_django_goc.commands.explain",
     "fix-models": "flake8_django_goc.commands.fix_models",
 }

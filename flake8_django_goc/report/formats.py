@@ -159,7 +159,8 @@ def render_github(run: Run, quiet: int = 0) -> str:
                 ("title", r.code),
             )
         )
-        lines.append(f"::{level(r.code)} {props}::{escape_data(r.message)}\n")
+        kind = "notice" if level(r.code) == "note" else level(r.code)  # GitHub's name for it
+        lines.append(f"::{kind} {props}::{escape_data(r.message)}\n")
     for s in run.skipped:
         lines.append(_github_error(f"skipped: {s.reason}", s.path, s.line))
     if run.error is not None:

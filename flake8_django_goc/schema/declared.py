@@ -49,7 +49,6 @@ def with_extra_unique(schema: Schema, entries: Iterable[str]) -> Schema:
     if not extra:
         return schema
     by_lower = {label.lower(): label for label in schema.models}
-    models = dict(schema.models)
     for label, fields in extra:
         declared = by_lower.get(label.lower())
         if declared is None:
@@ -61,12 +60,18 @@ def with_extra_unique(schema: Schema, entries: Iterable[str]) -> Schema:
             if names is None:
                 raise ConfigError(f"django-goc-extra-unique: {declared} has no field {field!r}")
             normalised.extend(names)
-        for label_, model in models.items():
-            related = (model.concrete_label or label_) == declared or declared in model.parents
-            if label_ == declared or related:
-                origin = None if label_ == declared else declared
-                unique_set = UniqueSet(tuple(normalised), SOURCE, origin=origin)
-                models[label_] = dataclasses.replace(
-                    model, unique_sets=(*model.unique_sets, unique_set)
-                )
+        schema = add_unique_set(schema, declared, UniqueSet(tuple(normalised), SOURCE))
+    return schema
+
+
+def add_unique_set(schema: Schema, declared: str, unique_set: UniqueSet) -> Schema:
+    """The Schema with ``unique_set`` (in ``declared``'s field names) added to that model and to
+    its MTI children and proxies, whose unique sets include their parents' (with ``origin``)."""
+    models = dict(schema.models)
+    for label, model in models.items():
+        related = (model.concrete_label or label) == declared or declared in model.parents
+        if label == declared or related:
+            origin = None if label == declared else declared
+            added = dataclasses.replace(unique_set, origin=origin)
+            models[label] = dataclasses.replace(model, unique_sets=(*model.unique_sets, added))
     return dataclasses.replace(schema, models=models)
