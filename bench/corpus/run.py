@@ -403,6 +403,7 @@ def main(argv=None) -> int:
             reports[pkg.name] = {"error": str(exc)}
             continue
         rep["internal_lines"] = result["internal"][:20]
+        rep["stderr_tail"] = result["stderr"][-50:]
         rep["seconds"] = round(result["seconds"], 1)
         rep["returncode"] = result["returncode"]
         rep["findings"] = result["findings"]
