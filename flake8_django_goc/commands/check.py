@@ -102,6 +102,7 @@ output:
 subcommands:
   explain [CODE ...]                         print a rule's documentation (all codes without one)
   fix-models [PATH ...] [--dry-run|--diff]   add the missing UniqueConstraints to the models
+  db-check [--database ALIAS ...] [PATH ...]  read the databases (read-only): DGC201-203
 
 exit codes:
   0 nothing reported, 1 something reported (0 with --exit-zero), 2 the check could not run or
