@@ -8,7 +8,7 @@ from flake8_django_goc.schema import BackendFacts
 
 # What each vendor's schema editor creates (Django's _unique_supported()); no server is contacted,
 # so server-version-dependent features take the versions Django currently supports.
-_VENDOR_FEATURES = {
+_VENDOR_FEATURES: dict[str, dict[str, Any]] = {
     "postgresql": {},
     "sqlite": {"deferrable": False, "nulls_distinct": False, "covering": False},
     "mysql": {
