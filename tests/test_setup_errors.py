@@ -24,9 +24,9 @@ def lint(root: Path, *paths: str) -> subprocess.CompletedProcess[str]:
 
 
 def command(root: Path) -> subprocess.CompletedProcess[str]:
+    args = ["--isolated", "--django-settings-module", SETTINGS, "app"]
     return subprocess.run(
-        [sys.executable, "-m", "flake8_django_goc", "--isolated"]
-        + ["--django-settings-module", SETTINGS, "app"],
+        [sys.executable, "-m", "flake8_django_goc", *args],
         cwd=root,
         capture_output=True,
         text=True,
@@ -228,4 +228,3 @@ def test_models_raising_name_the_app_and_the_line(tmp_path: Path, models: str, n
     for result in (lint(root, "app"), command(root)):
         assert_clean_error(result, "django.setup() failed for settings 'site_cfg.settings'", needle)
         assert "Please report" not in result.stdout + result.stderr
-
