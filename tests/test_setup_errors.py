@@ -55,7 +55,7 @@ def schema(root: Path) -> dict:
         [sys.executable, "-c", SCHEMA], cwd=root, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
+    return dict(json.loads(result.stdout))
 
 
 def assert_verdict_given(root: Path) -> None:
