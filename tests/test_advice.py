@@ -161,10 +161,16 @@ def test_dgc002_states_the_business_rule_of_its_unconditional_fix() -> None:
         model(OWNER, STATUS, sets=(active_only,)),
         "Thing.objects.get_or_create(owner=u, status='void')",
     )
-    assert finding.code == "DGC002"
-    assert "this makes (owner) unique for every row: check that it is the business rule" in (
-        finding.message
-    )
+    assert finding.code == "DGC002" and finding.fix is not None
+    # The lookup's own literal first, as for DGC001; the unconditional set second.
+    assert finding.fix.condition == (("status", "void"),)
+    partial_rule = 'this makes (owner) unique for every row with status="void": check that'
+    plain_rule = "this makes (owner) unique for every row: check that it is the business rule"
+    assert finding.message.index(partial_rule) < finding.message.index(plain_rule)
+    on_mysql = model(OWNER, STATUS, sets=(active_only,), backend=MYSQL)
+    # (on MySQL the conditional constraint itself is not created: DGC001, unconditional fix)
+    mysql = one(on_mysql, "Thing.objects.get_or_create(owner=u, status='void')")
+    assert mysql.fix is not None and mysql.fix.condition == ()
 
 
 # ---------------------------------------------------------------- DGC004 by what NULLs can do

@@ -1083,7 +1083,8 @@ def report(outcomes: list[Outcome], schema: Schema, cwd: str, dry_run: bool = Fa
             lines.append(f"{where}: {verb} {fix.code()} to {outcome.model}  ({asked})")
             codes = {r.code for r in outcome.wanted.findings}
             if codes & {DGC001, DGC002}:
-                unlike = "unlike the conditional constraint, " if DGC002 in codes else ""
+                existing = DGC002 in codes and not fix.condition
+                unlike = "unlike the conditional constraint, " if existing else ""
                 lines.append(f"  note: {unlike}{fix.business_rule()}; else change the call.")
             if fix.nulls_distinct is False:
                 lines.append("  note: nulls_distinct=False is enforced by PostgreSQL 15+ only.")

@@ -163,7 +163,7 @@ def _coverage(call: CallSite, target: Target, lookup: Lookup, row: Row) -> list[
         best = min(candidates, key=lambda c: _PREFERENCE[c.code])
         if best.code is None:
             return []
-        return [_defect(call, target, best)]
+        return [_defect(call, target, best, lookup)]
     return [_uncovered(call, target, lookup, unenforced)]
 
 
@@ -347,6 +347,18 @@ def _pinned_literals(lookup: Lookup) -> tuple[tuple[str, Any], ...]:
     )
 
 
+def _partial_fix(model: ModelFacts, lookup: Lookup) -> ConstraintFix | None:
+    """A field pinned to a literal (status="new") is the condition of a partial constraint over
+    the other looked-up fields: an unconditional (customer, status) would also forbid a
+    customer's second paid order. None where the backend creates no partial index."""
+    pinned = _pinned_literals(lookup)
+    written = (*lookup.adds, *lookup.plain)
+    rest = tuple(f for f in written if f and f not in dict(pinned))
+    if not (pinned and rest and model.backend.partial):
+        return None
+    return constraint_fix(model, rest, condition=pinned)
+
+
 def _uncovered(
     call: CallSite, target: Target, lookup: Lookup, unenforced: list[UniqueSet]
 ) -> Finding:
@@ -369,13 +381,7 @@ def _uncovered(
         parts.append(
             f"{label} is unmanaged (managed = False): Django creates no constraint for it."
         )
-    # A field pinned to a literal (status="new") is the condition of a partial constraint first:
-    # an unconditional (customer, status) would also forbid a customer's second paid order.
-    pinned = _pinned_literals(lookup)
-    rest = tuple(f for f in written if f not in dict(pinned))
-    partial = None
-    if pinned and rest and model.backend.partial:
-        partial = constraint_fix(model, rest, condition=pinned)
+    partial = _partial_fix(model, lookup)
     fix = constraint_fix(model, written)
     fixes = []
     for offered in (partial, fix):
@@ -426,7 +432,7 @@ def _null_remedy(
     return f", or make {names} NOT NULL (null=False with a default); {backend.vendor} {lacks}", None
 
 
-def _defect(call: CallSite, target: Target, best: _Candidate) -> Finding:
+def _defect(call: CallSite, target: Target, best: _Candidate, lookup: Lookup) -> Finding:
     s = best.unique_set
     model = target.model
     head = _call_text(call, target)
@@ -447,8 +453,14 @@ def _defect(call: CallSite, target: Target, best: _Candidate) -> Finding:
             why = "the condition uses expressions this linter cannot evaluate"
         else:
             why = "the created row is not shown to satisfy it"
+        partial = _partial_fix(model, lookup)
         fix = constraint_fix(model, s.fields)
-        remedy = f", or add an unconditional {fix.code()} ({fix.business_rule()})" if fix else ""
+        remedy = ""
+        if partial is not None:
+            remedy += f", or add the partial {partial.code()} ({partial.business_rule()})"
+        if fix is not None:
+            remedy += f", or add an unconditional {fix.code()} ({fix.business_rule()})"
+        fix = partial or fix
         return Finding(
             DGC002,
             f"{head} is covered only by the conditional {s.describe()} with condition "
