@@ -42,9 +42,9 @@ def test_the_fixture_constraint_is_the_fix_dgc001_offers() -> None:
 
 @pytest.mark.usefixtures("django_project")
 def test_other_statuses_of_one_customer_can_be_inserted() -> None:
-    from cases.support import ctx
+    from cases.support import ctx  # type: ignore[import-not-found]
     from django.db import IntegrityError, transaction
-    from shop.models import Checkout  # type: ignore[import-not-found]
+    from shop.models import Checkout
 
     reset_database()
     Checkout.objects.create(customer=ctx.customer, status="new")
