@@ -13,6 +13,7 @@ import dataclasses
 import textwrap
 
 import pytest
+from flake8_run import FORMAT, parse_reports, run_flake8
 from test_fix_models import edit
 from test_judge import CAMPAIGN, NAME, OWNER, STATUS, model
 
@@ -318,3 +319,41 @@ def test_an_existing_equal_partial_constraint_is_present() -> None:
 
 def _plain() -> ConstraintFix:
     return ConstraintFix("app.Thing", ("name",), constraint_name("app.Thing", ("name",)))
+
+
+# ------------------------------------------------------------ the same through the real flake8
+
+
+@pytest.mark.parametrize(
+    ("settings", "offered", "absent"),
+    [
+        (
+            "goc_project.settings",
+            ["nulls_distinct=False", "condition=models.Q(day__isnull=True)"],
+            [],
+        ),
+        (
+            "goc_project.settings_sqlite",
+            ['fields=["room"], condition=models.Q(day__isnull=True)', "SQLite has no"],
+            ["nulls_distinct=False"],
+        ),
+        (
+            "goc_project.settings_mysql",
+            ["make day NOT NULL (null=False with a default); MySQL/MariaDB creates neither"],
+            ["nulls_distinct=False", "condition="],
+        ),
+    ],
+)
+def test_dgc004_advice_follows_the_settings_backend(
+    settings: str, offered: list[str], absent: list[str]
+) -> None:
+    result = run_flake8(
+        *("--select", "DGC", "--format", FORMAT, "--django-settings-module", settings),
+        "cases/case_nullable.py",
+    )
+    (line,) = [r for r in parse_reports(result.stdout) if r.line == 12]  # day=None
+    assert line.code == "DGC004", result.stdout + result.stderr
+    for text in offered:
+        assert text in line.text, line.text
+    for text in absent:
+        assert text not in line.text, line.text
