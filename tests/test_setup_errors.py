@@ -8,6 +8,7 @@ subprocess that loads the Schema as the front ends do.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,7 @@ def command(root: Path) -> subprocess.CompletedProcess[str]:
 
 SCHEMA = """\
 import json
+import os
 from flake8_django_goc.schema.django.build import load_schema
 s = load_schema("site_cfg.settings", use_cache=False)
 thing = s.models.get("app.Thing")
@@ -122,6 +124,27 @@ class Thing(models.Model):
     label = lazy(explode, str)()  # (a SimpleLazyObject here Django itself would evaluate)
     name = models.CharField(max_length=10, default=lazy(explode, str)())
 """
+
+
+def test_warnings_survive_the_schema_cache(tmp_path: Path) -> None:
+    root = make_project(tmp_path, models=MISSING_RELATION)
+    script = SCHEMA.replace("use_cache=False", "use_cache=True")
+    env = {**os.environ, "FLAKE8_DJANGO_GOC_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("FLAKE8_DJANGO_GOC_NO_CACHE", None)
+
+    def load() -> list[str]:
+        result = subprocess.run(
+            [sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+        return list(json.loads(result.stdout)["warnings"])
+
+    cold = load()
+    (entry,) = (tmp_path / "cache").glob("schema-*.json")
+    # Marked in the entry, so the warm run shows it read them from the cache.
+    entry.write_text(entry.read_text().replace("missing_app.Team", "missing_app.Cached"))
+    warm = load()
+    assert len(cold) == 2 and warm == [w.replace("Team", "Cached") for w in cold]
 
 
 def test_lazy_objects_are_never_evaluated(tmp_path: Path) -> None:

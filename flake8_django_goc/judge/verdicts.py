@@ -343,7 +343,8 @@ def _pinned_literals(lookup: Lookup) -> tuple[tuple[str, Any], ...]:
     return tuple(
         (name, value.literal)
         for name, value in lookup.plain.items()
-        if type(value.literal) in (str, int, bool)
+        # (a value defaults also sets is DGC005's: the created row would not meet the condition)
+        if type(value.literal) in (str, int, bool) and name not in lookup.create
     )
 
 
