@@ -826,7 +826,7 @@ def _q_reference(module: cst.Module, style: Style, reference: str) -> tuple[cst.
         )
         new_statement = statement.deep_replace(small, small.with_changes(names=names))
         if multiline or _width(_code(new_statement).rstrip()) <= style.width:
-            return module.deep_replace(statement, new_statement), "Q"
+            return module.deep_replace(statement, new_statement), "Q"  # type: ignore[arg-type]
     new_import = _parse_statement("from django.db.models import Q\n", style)
     return _insert_after(module, _import_anchor(header), new_import), "Q"
 
