@@ -282,8 +282,9 @@ def test_exit_codes(project: Path) -> None:
     assert found.stdout == (
         "./app/views.py:5:12: DGC001 Thing.objects.get_or_create() looks up (name) but no unique "
         "constraint on app.Thing covers them: concurrent calls can insert duplicate rows. "
-        'Fix: add models.UniqueConstraint(fields=["name"], name="app_thing_name_uniq") or look '
-        "up by a unique field (id).\n"
+        'Fix: add models.UniqueConstraint(fields=["name"], name="app_thing_name_uniq") (this '
+        "makes (name) unique for every row: check that it is the business rule) or look up by a "
+        "unique field (id).\n"
     )
     assert found.stderr == ""
     assert run_cli(*settings, "--exit-zero", cwd=project).returncode == 0

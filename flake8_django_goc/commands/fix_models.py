@@ -25,7 +25,7 @@ import libcst as cst
 from flake8_django_goc.commands import check as cli
 from flake8_django_goc.options import FIX, given, parent
 from flake8_django_goc.report.formats import Result
-from flake8_django_goc.rules import DGC002, ConstraintFix
+from flake8_django_goc.rules import DGC001, DGC002, ConstraintFix
 from flake8_django_goc.schema.declared import ConfigError
 from flake8_django_goc.schema.django.meta import meta_inheritance
 from flake8_django_goc.schema.django.setup import SetupError
@@ -74,7 +74,7 @@ class FixCollector(cli.Checker):
         serializers: tuple[str, ...] = (),
     ) -> None:
         super().__init__(schema, selection, disable_noqa, serializers, on_report=self._reported)
-        self.wanted: dict[tuple[str, tuple[str, ...]], Wanted] = {}
+        self.wanted: dict[tuple[str, tuple[str, ...], tuple[tuple[str, object], ...]], Wanted] = {}
 
     def _reported(self, result: Result, finding: Finding) -> None:
         # Called for each finding reported, after selection and noqa.
@@ -84,7 +84,7 @@ class FixCollector(cli.Checker):
     def want(self, fix: ConstraintFix, finding: Result) -> None:
         # One constraint per model and field set; nulls_distinct=False also covers a plain
         # request for the same fields (and shares its name).
-        key = (fix.model, tuple(sorted(fix.fields)))
+        key = (fix.model, tuple(sorted(fix.fields)), tuple(sorted(fix.condition, key=repr)))
         entry = self.wanted.get(key)
         if entry is None:
             entry = self.wanted[key] = Wanted(fix)
@@ -160,6 +160,8 @@ def _cannot_fix(
         return f"{fix.model} is defined outside this project ({model.file})"
     if "<locals>" in model.qualname:
         return f"{fix.model} is defined inside a function"
+    if fix.condition and not model.backend.partial:
+        return f"the {model.backend.vendor} database does not create conditional constraints"
     if fix.nulls_distinct is False:
         if _version(schema.django_version) < (5, 0):
             return "nulls_distinct needs Django 5.0+"
@@ -207,6 +209,7 @@ def edit_source(
     style = Style(module.default_indent, _quote(module), width)
     outcomes: list[Outcome] = []
     reference: str | None = None
+    q_named: str | None = None  # how Q is named, once a conditional constraint needs it
     for model_plan in models:
         label = model_plan.facts.label
         found = _find_class(module, model_plan.facts.qualname)
@@ -227,6 +230,16 @@ def edit_source(
             continue
         if reference is None:
             module, reference = _reference(module, style)
+            node, depth = _find_class(module, model_plan.facts.qualname) or (node, depth)
+        if q_named is None and any(e.fix.condition for e in todo):
+            try:
+                module, q_named = _q_reference(module, style, reference)
+            except FixError as exc:
+                for entry in [e for e in todo if e.fix.condition]:
+                    outcomes.append(Outcome(label, entry, "error", str(exc)))
+                todo = [e for e in todo if not e.fix.condition]
+                if not todo:
+                    continue
             node, depth = _find_class(module, model_plan.facts.qualname) or (node, depth)
         try:
             new_node = _add_constraints(
@@ -277,6 +290,8 @@ class _Existing:
     fields: frozenset[str] | None
     plain: bool  # no condition, expressions, deferrable
     nulls_distinct: bool | None
+    # `condition=Q(k=literal, ...)` as a set of pairs; None: no condition or not such a Q.
+    condition: frozenset[tuple[str, object]] | None = None
 
 
 def _existing_constraints(node: cst.ClassDef) -> list[_Existing]:
@@ -295,6 +310,10 @@ def _existing_constraints(node: cst.ClassDef) -> list[_Existing]:
         plain = not any(a.keyword is None for a in call.args) and not (
             {"condition", "deferrable", "include", "opclasses", "expressions"} & set(kwargs)
         )
+        only_condition = not any(a.keyword is None for a in call.args) and not (
+            {"deferrable", "include", "opclasses", "expressions"} & set(kwargs)
+        )
+        condition = _q_pairs(kwargs.get("condition")) if only_condition else None
         distinct = kwargs.get("nulls_distinct")
         found.append(
             _Existing(
@@ -304,15 +323,40 @@ def _existing_constraints(node: cst.ClassDef) -> list[_Existing]:
                 False
                 if isinstance(distinct, cst.Name) and distinct.value == "False"
                 else (None if distinct is None else True),
+                condition,
             )
         )
     return found
+
+
+def _q_pairs(node: cst.BaseExpression | None) -> frozenset[tuple[str, object]] | None:
+    """``Q(status="new", ...)`` with literal keyword values, as pairs."""
+    import ast
+
+    if not isinstance(node, cst.Call) or _callee(node.func) != "Q" or not node.args:
+        return None
+    pairs = []
+    for arg in node.args:
+        if arg.keyword is None:
+            return None
+        try:
+            value = ast.literal_eval(_code(arg.value))
+        except (ValueError, SyntaxError):
+            return None
+        pairs.append((arg.keyword.value, value))
+    return frozenset(pairs)
 
 
 def _present(fix: ConstraintFix, existing: list[_Existing]) -> bool:
     for constraint in existing:
         if constraint.name == fix.name:
             return True
+        if fix.condition:
+            if constraint.fields == frozenset(fix.fields) and constraint.condition == frozenset(
+                fix.condition
+            ):
+                return True
+            continue
         if (
             constraint.plain
             and constraint.fields == frozenset(fix.fields)
@@ -391,6 +435,9 @@ def constraint_text(fix: ConstraintFix, reference: str, style: Style, column: in
     (followed by a comma); continuation lines are relative to the start of the call."""
     q = style.quote
     args = ["fields=[" + ", ".join(f"{q}{name}{q}" for name in fix.fields) + "]"]
+    if fix.condition:
+        pairs = ", ".join(f"{key}={_literal(value, q)}" for key, value in fix.condition)
+        args.append(f"condition={_q_name(reference)}({pairs})")
     if fix.nulls_distinct is False:
         args.append("nulls_distinct=False")
     args.append(f"name={q}{fix.name}{q}")
@@ -402,6 +449,17 @@ def constraint_text(fix: ConstraintFix, reference: str, style: Style, column: in
     if column + len(style.indent) + len(inner) <= style.width:
         return f"{head}\n{style.indent}{inner}\n)"
     return head + "\n" + "".join(f"{style.indent}{arg},\n" for arg in args) + ")"
+
+
+def _literal(value: object, quote: str) -> str:
+    if isinstance(value, str):
+        return quote + value.replace("\\", "\\\\").replace(quote, "\\" + quote) + quote
+    return repr(value)
+
+
+def _q_name(reference: str) -> str:
+    """Q, named as the module names UniqueConstraint (``models.Q``), else imported bare."""
+    return reference.rsplit(".", 1)[0] + ".Q" if "." in reference else "Q"
 
 
 def _shift(text: str, prefix: str) -> str:
@@ -734,14 +792,51 @@ def _reference(module: cst.Module, style: Style) -> tuple[cst.Module, str]:
     raise FixError("both `models` and `UniqueConstraint` name something else in this module")
 
 
-def _append_import_inline(small: cst.ImportFrom) -> list[cst.ImportAlias]:
+def _q_reference(module: cst.Module, style: Style, reference: str) -> tuple[cst.Module, str]:
+    """How this module can name Q, next to ``reference`` (how it names UniqueConstraint):
+    ``models.Q`` through the same module, else Q imported from django.db.models."""
+    if "." in reference:
+        return module, _q_name(reference)
+    header = _import_header(module)
+    from_models = None
+    for statement in header:
+        for small in statement.body:
+            if not (
+                isinstance(small, cst.ImportFrom) and _dotted(small.module) == "django.db.models"
+            ):
+                continue
+            if isinstance(small.names, cst.ImportStar):
+                return module, "Q"
+            if any(_dotted(a.name) == "Q" and a.asname is None for a in small.names):
+                return module, "Q"
+            from_models = from_models or (statement, small)
+    if "Q" in _bound_names(module):
+        raise FixError("`Q` names something else in this module; add the condition by hand")
+    if from_models is not None:
+        statement, small = from_models
+        multiline = "\n" in _code(small)
+        names = (
+            _append_import_multiline(small, "Q") if multiline else _append_import_inline(small, "Q")
+        )
+        new_statement = statement.deep_replace(small, small.with_changes(names=names))
+        if multiline or _width(_code(new_statement).rstrip()) <= style.width:
+            return module.deep_replace(statement, new_statement), "Q"  # type: ignore[arg-type]
+    new_import = _parse_statement("from django.db.models import Q\n", style)
+    return _insert_after(module, _import_anchor(header), new_import), "Q"
+
+
+def _append_import_inline(
+    small: cst.ImportFrom, name: str = "UniqueConstraint"
+) -> list[cst.ImportAlias]:
     assert not isinstance(small.names, cst.ImportStar)
     comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
     names = [*small.names[:-1], small.names[-1].with_changes(comma=comma)]
-    return [*names, cst.ImportAlias(cst.Name("UniqueConstraint"))]
+    return [*names, cst.ImportAlias(cst.Name(name))]
 
 
-def _append_import_multiline(small: cst.ImportFrom) -> list[cst.ImportAlias]:
+def _append_import_multiline(
+    small: cst.ImportFrom, name: str = "UniqueConstraint"
+) -> list[cst.ImportAlias]:
     assert not isinstance(small.names, cst.ImportStar)
     names = list(small.names)
     last = names[-1]
@@ -751,10 +846,10 @@ def _append_import_multiline(small: cst.ImportFrom) -> list[cst.ImportAlias]:
     )
     if isinstance(last.comma, cst.Comma):
         names[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=separator))
-        names.append(cst.ImportAlias(cst.Name("UniqueConstraint"), comma=last.comma))
+        names.append(cst.ImportAlias(cst.Name(name), comma=last.comma))
     else:
         names[-1] = last.with_changes(comma=cst.Comma(whitespace_after=separator))
-        names.append(cst.ImportAlias(cst.Name("UniqueConstraint")))
+        names.append(cst.ImportAlias(cst.Name(name)))
     return names
 
 
@@ -989,11 +1084,11 @@ def report(outcomes: list[Outcome], schema: Schema, cwd: str, dry_run: bool = Fa
         asked = _asked(outcome.wanted.findings)
         if outcome.status == "added":
             lines.append(f"{where}: {verb} {fix.code()} to {outcome.model}  ({asked})")
-            if any(r.code == DGC002 for r in outcome.wanted.findings):
-                lines.append(
-                    "  note: unlike the conditional constraint, this one applies to every row; "
-                    "keep it only if that is what the data means, else fix the call."
-                )
+            codes = {r.code for r in outcome.wanted.findings}
+            if codes & {DGC001, DGC002}:
+                existing = DGC002 in codes and not fix.condition
+                unlike = "unlike the conditional constraint, " if existing else ""
+                lines.append(f"  note: {unlike}{fix.business_rule()}; else change the call.")
             if fix.nulls_distinct is False:
                 lines.append("  note: nulls_distinct=False is enforced by PostgreSQL 15+ only.")
         elif outcome.status == "present":
@@ -1026,9 +1121,12 @@ def _follow_up(added: list[Outcome], schema: Schema, dry_run: bool) -> list[str]
         names = imports.setdefault(facts.module, [])
         if facts.qualname.split(".")[0] not in names:
             names.append(facts.qualname.split(".")[0])
-        values = ", ".join(f'"{name}"' for name in outcome.wanted.fix.fields)
+        fix = outcome.wanted.fix
+        values = ", ".join(f'"{name}"' for name in fix.fields)
+        # A partial constraint only compares the rows its condition selects.
+        where = f".filter({fix.condition_code('Q')[2:-1]})" if fix.condition else ""
         queries.append(
-            f"{facts.qualname}.{_manager(facts)}.values({values})"
+            f"{facts.qualname}.{_manager(facts)}{where}.values({values})"
             '.annotate(n=Count("pk")).filter(n__gt=1)'
         )
     apps = sorted({outcome.model.split(".")[0] for outcome in added})

@@ -9,6 +9,7 @@ get_or_create recovers from.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flake8_django_goc.find.records import CallArgs, CallSite, Value
 from flake8_django_goc.judge.row import Cell, Row, evaluate, evaluate_kwargs
@@ -160,7 +161,7 @@ def _coverage(call: CallSite, target: Target, lookup: Lookup, row: Row) -> list[
         best = min(candidates, key=lambda c: _PREFERENCE[c.code])
         if best.code is None:
             return []
-        return [_defect(call, target, best)]
+        return [_defect(call, target, best, lookup)]
     return [_uncovered(call, target, lookup, unenforced)]
 
 
@@ -295,18 +296,46 @@ def _unique_fields(model: ModelFacts) -> list[str]:
 
 
 def constraint_fix(
-    model: ModelFacts, fields: tuple[str, ...], *, nulls_distinct: bool | None = None
+    model: ModelFacts,
+    fields: tuple[str, ...],
+    *,
+    nulls_distinct: bool | None = None,
+    condition: tuple[tuple[str, Any], ...] = (),
 ) -> ConstraintFix | None:
-    """The UniqueConstraint over ``fields``, declared on the model whose table has them all
-    (a multi-table child's constraint cannot name its parents' fields)."""
+    """The UniqueConstraint over ``fields`` (partial when ``condition``), declared on the model
+    whose table has them all (a multi-table child's constraint cannot name its parents' fields)."""
     own = model.concrete_label or model.label
-    owners = {(model.fields[f].owner or own) if f in model.fields else None for f in fields}
+    named = (*fields, *(key.split("__")[0] for key, _ in condition))
+    owners = {(model.fields[f].owner or own) if f in model.fields else None for f in named}
     owner = owners.pop() if len(owners) == 1 else None
     if not fields or owner is None or not model.managed:
         return None
     limit = MAX_NAME_ORACLE if model.backend.vendor == "Oracle" else MAX_NAME
-    name = constraint_name(owner, fields, limit)
-    return ConstraintFix(owner, fields, name, nulls_distinct)
+    name = constraint_name(owner, fields, limit, condition)
+    return ConstraintFix(owner, fields, name, nulls_distinct, condition)
+
+
+def _pinned_literals(lookup: Lookup) -> tuple[tuple[str, Any], ...]:
+    """Lookup fields set to a plain literal (``status="new"``): a partial constraint can take
+    them as its condition."""
+    return tuple(
+        (name, value.literal)
+        for name, value in lookup.plain.items()
+        # (a value defaults also sets is DGC005's: the created row would not meet the condition)
+        if type(value.literal) in (str, int, bool) and name not in lookup.create
+    )
+
+
+def _partial_fix(model: ModelFacts, lookup: Lookup) -> ConstraintFix | None:
+    """A field pinned to a literal (status="new") is the condition of a partial constraint over
+    the other looked-up fields: an unconditional (customer, status) would also forbid a
+    customer's second paid order. None where the backend creates no partial index."""
+    pinned = _pinned_literals(lookup)
+    written = (*lookup.adds, *lookup.plain)
+    rest = tuple(f for f in written if f and f not in dict(pinned))
+    if not (pinned and rest and model.backend.partial):
+        return None
+    return constraint_fix(model, rest, condition=pinned)
 
 
 def _uncovered(
@@ -331,26 +360,63 @@ def _uncovered(
         parts.append(
             f"{label} is unmanaged (managed = False): Django creates no constraint for it."
         )
+    partial = _partial_fix(model, lookup)
     fix = constraint_fix(model, written)
     fixes = []
-    if fix is not None:
-        where = "" if fix.model == label else f" on {fix.model}"
-        fixes.append(f"add {fix.code()}{where}")
+    for offered in (partial, fix):
+        if offered is not None:
+            where = "" if offered.model == label else f" on {offered.model}"
+            kind = (
+                ""
+                if partial is None
+                else ("a partial " if offered is partial else "an unconditional ")
+            )
+            fixes.append(f"add {kind}{offered.code()}{where} ({offered.business_rule()})")
     unique = [f for f in _unique_fields(model) if f not in written]
     if unique:
         fixes.append(f"look up by a unique field ({', '.join(unique[:3])})")
     if fixes:
         parts.append("Fix: " + " or ".join(fixes) + ".")
-    return Finding(DGC001, " ".join(parts), fix)
+    return Finding(DGC001, " ".join(parts), partial or fix)
 
 
-def _defect(call: CallSite, target: Target, best: _Candidate) -> Finding:
+def _null_remedy(
+    model: ModelFacts, s: UniqueSet, nullable: list[str]
+) -> tuple[str, ConstraintFix | None]:
+    """DGC004's fix, by what the model's database can do with NULLs in a unique constraint."""
+    backend = model.backend
+    rest = tuple(f for f in s.fields if f not in nullable)
+    where_null = tuple((f"{f}__isnull", True) for f in nullable)
+    partial = (
+        constraint_fix(model, rest, condition=where_null) if rest and backend.partial else None
+    )
+    names = ", ".join(nullable)
+    if backend.nulls_distinct:
+        fix = constraint_fix(model, s.fields, nulls_distinct=False)
+        remedy = f", or use {fix.code()} (Django 5.0+, PostgreSQL 15+)" if fix else ""
+        if partial is not None:
+            remedy += f", or (before those) add the partial {partial.code()}"
+        return remedy, fix or partial
+    if partial is not None:
+        return (
+            f", or add the partial {partial.code()}, one row per {fields_text(rest)} among "
+            f"those whose {names} is NULL ({backend.vendor} has no nulls_distinct)",
+            partial,
+        )
+    lacks = (
+        "has no nulls_distinct"
+        if backend.partial
+        else "creates neither nulls_distinct nor conditional unique constraints"
+    )
+    return f", or make {names} NOT NULL (null=False with a default); {backend.vendor} {lacks}", None
+
+
+def _defect(call: CallSite, target: Target, best: _Candidate, lookup: Lookup) -> Finding:
     s = best.unique_set
     model = target.model
     head = _call_text(call, target)
     if best.code == DGC004:
-        fix = constraint_fix(model, s.fields, nulls_distinct=False)
-        remedy = f", or use {fix.code()} (Django 5.0+, PostgreSQL 15+)" if fix else ""
+        remedy, fix = _null_remedy(model, s, best.detail.split(", "))
         return Finding(
             DGC004,
             f"{head} sets nullable {best.detail} to None, and NULLs never collide in "
@@ -366,8 +432,14 @@ def _defect(call: CallSite, target: Target, best: _Candidate) -> Finding:
             why = "the condition uses expressions this linter cannot evaluate"
         else:
             why = "the created row is not shown to satisfy it"
+        partial = _partial_fix(model, lookup)
         fix = constraint_fix(model, s.fields)
-        remedy = f", or add an unconditional {fix.code()}" if fix else ""
+        remedy = ""
+        if partial is not None:
+            remedy += f", or add the partial {partial.code()} ({partial.business_rule()})"
+        if fix is not None:
+            remedy += f", or add an unconditional {fix.code()} ({fix.business_rule()})"
+        fix = partial or fix
         return Finding(
             DGC002,
             f"{head} is covered only by the conditional {s.describe()} with condition "

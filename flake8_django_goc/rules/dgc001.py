@@ -58,8 +58,11 @@ RULE = Rule(
 
             class Meta:
                 constraints = [
+                    # At most one new order per customer; paid ones are not limited.
                     models.UniqueConstraint(
-                        fields=["customer", "status"], name="shop_order_customer_status_uniq"
+                        fields=["customer"],
+                        condition=models.Q(status="new"),
+                        name="shop_order_customer_status_new_uniq",
                     ),
                 ]
 
@@ -67,9 +70,21 @@ RULE = Rule(
         order, created = Order.objects.get_or_create(customer=customer, status="new")
     """,
     notes="""
-        Or look the row up by a field that is already unique, and put the other values in
-        `defaults`. Before migrating a new constraint, remove the duplicates the table
-        already holds (`fix-models` prints the query that finds them).
+        The fix follows the lookup and the model's database. A field the lookup pins to a
+        literal (`status="new"`) becomes the condition of a partial constraint over the other
+        fields, offered first where the database creates partial unique indexes (PostgreSQL,
+        SQLite): an unconditional `(customer, status)` would also forbid a customer's second
+        paid order. The unconditional constraint over every written field is the alternative,
+        and the only one on MySQL, MariaDB and Oracle. Keys the INSERT does not write
+        (`status__in=[...]`) are not in it, so the constraint may be narrower than the lookup.
+
+        Every constraint offered says what it asserts ("this makes (customer) unique for every
+        row with status="new": check that it is the business rule"): a unique constraint
+        changes what the table accepts, so confirm it, or change the call instead. Or look the
+        row up by a field that is already unique, and put the other values in `defaults`.
+        Before migrating a new constraint, remove the duplicates the table already holds
+        (`fix-models` prints the query that finds them, filtered by a partial constraint's
+        condition).
     """,
     references=(GET_OR_CREATE, UPDATE_OR_CREATE, CONSTRAINTS, TICKET_12579, TICKET_30199),
     race=True,

@@ -53,10 +53,14 @@ RULE = Rule(
         models.UniqueConstraint(fields=["owner"], name="shop_basket_owner_uniq")
     """,
     notes="""
-        `fix-models` adds the unconditional constraint the message names. That changes
-        what the table accepts (here: one basket per owner, whatever its status), so review
-        it, or fix the call instead. MySQL, MariaDB and Oracle do not create conditional
-        constraints at all; there such a call is reported as DGC001.
+        `fix-models` adds the constraint the message names first: when the lookup pins a field
+        to a literal (`status="frozen"`), a partial constraint with that literal as its
+        condition (as for DGC001), else the unconditional one. Either changes what the table
+        accepts (the unconditional one here: one basket per owner, whatever its status); the
+        message and fix-models say so ("this makes (owner) unique for every row: check that it
+        is the business rule"), so review it, or fix the call instead. MySQL, MariaDB and
+        Oracle do not create conditional constraints at all; there such a call is reported as
+        DGC001.
     """,
     references=(GET_OR_CREATE, CONDITION, TICKET_12579),
     race=True,

@@ -195,6 +195,9 @@ class Schema:
     user_model: str | None = None  # settings.AUTH_USER_MODEL, when django.contrib.auth is used
     # DGC007: findings in the settings files themselves (flake8_django_goc.isolation).
     settings_findings: tuple[SettingsFinding, ...] = ()
+    # What could not be read (a relation to a model that is not installed, a manager's source...),
+    # each a sentence naming it; left out of the facts. Front ends print each once per run.
+    warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.module_by_file = {path: name for name, path in self.module_files.items()}
