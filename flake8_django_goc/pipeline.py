@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass, field
 
 from flake8_django_goc.find.records import CallSite, ModuleFacts, could_contain_call
+from flake8_django_goc.judge.bulk import Verdict, bulk_verdict
 from flake8_django_goc.judge.locks import drop_race_findings, serialised
 from flake8_django_goc.judge.verdicts import judge
 from flake8_django_goc.resolve.receivers import (
@@ -20,6 +21,7 @@ from flake8_django_goc.resolve.receivers import (
 )
 from flake8_django_goc.rules import DGC100, Finding
 from flake8_django_goc.schema import Schema, findings_for_file
+from flake8_django_goc.schema.orm import BULK_METHODS
 
 
 @dataclass(frozen=True)
@@ -89,11 +91,12 @@ def judge_parsed(
 def check_call(found: CallSite, ctx: ModuleContext, schema: Schema) -> tuple[list[Finding], bool]:
     """The findings for one call, and whether it was tied to a model (else only DGC100)."""
     call = with_constants(found, ctx, schema)
+    verdict = bulk_verdict(ctx, schema) if call.method in BULK_METHODS else judge  # DGC012
     resolution = resolve(call, ctx, schema)
     if isinstance(resolution, Target):
-        return judge(call, resolution), True
+        return verdict(call, resolution), True
     if isinstance(resolution, Candidates):
-        findings = _judge_candidates(call, resolution)
+        findings = _judge_candidates(call, resolution, verdict)
         if findings is not None:
             return findings, True
         labels = ", ".join(t.model.label for t in resolution.targets)
@@ -109,8 +112,10 @@ def _unresolved(call: CallSite, reason: str) -> Finding:
     return Finding(DGC100, f"could not tell which model {receiver}.{call.method}() uses: {reason}.")
 
 
-def _judge_candidates(call: CallSite, candidates: Candidates) -> list[Finding] | None:
-    verdicts = [(t, judge(call, t)) for t in candidates.targets]
+def _judge_candidates(
+    call: CallSite, candidates: Candidates, verdict: Verdict = judge
+) -> list[Finding] | None:
+    verdicts = [(t, verdict(call, t)) for t in candidates.targets]
     labels = [t.model.label for t in candidates.targets]
     if not candidates.each:
         code_sets = {frozenset(f.code for f in findings) for _, findings in verdicts}

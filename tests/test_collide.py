@@ -1,0 +1,127 @@
+"""DGC011 and DGC012 on real databases: every `collide_*` case of the fixture project's collide/
+app does what its `# expect:` comment claims (PostgreSQL for both rules, SQLite for DGC012), and
+the linter's verdicts on them. The case files' expectations themselves are checked by
+tests/test_cases.py through flake8."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from collide_db import PROJECT, Case, Outcome, cases, run_case
+from flake8_run import parse_reports, run_flake8
+
+from flake8_django_goc.judge.bulk import ON_CONFLICT_ERRORS
+from flake8_django_goc.rules import OPT_IN, opted_in
+
+CREATE = "collide.collide_create"
+BULK = "collide.collide_bulk"
+HERE = Path(__file__).resolve().parent
+
+
+def check(case: Case, outcome: Outcome, vendor: str) -> None:
+    where = f"{case.module}.{case.name} (line {case.line}) on {vendor}: {outcome}"
+    ignore = case.name.startswith("collide_ignore_")
+    if case.expected & {"DGC011", "DGC006"}:
+        # The INSERT fails on the unique value and the retry get() misses the row.
+        assert outcome.raised == "IntegrityError", where
+    elif "DGC012" in case.expected and ignore:
+        assert outcome.raised is None and outcome.returned == 2, where  # both inserted
+    elif "DGC012" in case.expected:
+        assert outcome.raised in ("ProgrammingError", "OperationalError"), where
+        # What the finding says the database answers is what it answered.
+        assert outcome.message.splitlines()[0] in ON_CONFLICT_ERRORS[vendor], where
+    elif ignore:
+        assert outcome.raised is None and outcome.returned == 1, where  # the duplicate skipped
+    else:
+        assert outcome.raised is None, where
+
+
+def _ids(found: list[Case]) -> list[str]:
+    return [c.name for c in found]
+
+
+def test_cases_are_there() -> None:
+    create, bulk = cases(CREATE), cases(BULK)
+    assert sum("DGC011" in c.expected for c in create) >= 8
+    assert sum(not c.expected for c in create) >= 6
+    assert sum("DGC012" in c.expected for c in bulk) >= 9
+    assert sum(not c.expected for c in bulk) >= 6
+
+
+@pytest.mark.parametrize("case", cases(CREATE) + cases(BULK), ids=_ids(cases(CREATE) + cases(BULK)))
+def test_on_postgresql(django_project: None, case: Case) -> None:
+    check(case, run_case(case), "PostgreSQL")
+
+
+@pytest.fixture(scope="module")
+def sqlite_outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
+    database = tmp_path_factory.mktemp("sqlite") / "collide.sqlite3"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOC_PG_")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="goc_project.settings_sqlite_file", GOC_SQLITE_PATH=str(database)
+    )
+    result = subprocess.run(
+        [sys.executable, str(HERE / "collide_db.py"), BULK],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert database.exists()
+    return {name: Outcome(**o) for name, o in json.loads(result.stdout).items()}
+
+
+@pytest.mark.parametrize("case", cases(BULK), ids=_ids(cases(BULK)))
+def test_bulk_on_sqlite(sqlite_outcomes: dict[str, Outcome], case: Case) -> None:
+    check(case, sqlite_outcomes[f"{case.module}.{case.name}"], "SQLite")
+
+
+def _reported(settings: str, select: str, path: str) -> dict[int, set[str]]:
+    result = run_flake8(
+        "--select", select, "--django-settings-module", settings, "--format",
+        "%(path)s:%(row)d:%(col)d:%(code)s:%(text)s", path,
+    )  # fmt: skip
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    found: dict[int, set[str]] = {}
+    for report in parse_reports(result.stdout):
+        found.setdefault(report.line, set()).add(report.code)
+    return found
+
+
+def test_sqlite_verdicts_are_the_postgresql_ones() -> None:
+    # The cases run on SQLite above are judged for SQLite the same way.
+    reported = _reported("goc_project.settings_sqlite", "DGC", "collide/collide_bulk.py")
+    for case in cases(BULK):
+        assert reported.get(case.line, set()) == set(case.expected), case
+    messages = run_flake8(
+        "--select", "DGC012", "--django-settings-module", "goc_project.settings_sqlite",
+        "collide/collide_bulk.py",
+    ).stdout  # fmt: skip
+    assert ON_CONFLICT_ERRORS["SQLite"] in messages
+
+
+def test_dgc011_is_opt_in() -> None:
+    line = next(c.line for c in cases(CREATE) if c.name == "collide_filter_hides_rows")
+    for select in ("DGC", "DGC0", "DGC01"):
+        assert "DGC011" not in _reported(
+            "goc_project.settings", select, "collide/collide_create.py"
+        ).get(line, set()), select
+    assert _reported("goc_project.settings", "DGC,DGC011", "collide/collide_create.py")[line] == {
+        "DGC011"
+    }
+
+
+def test_opt_in_prefixes() -> None:
+    assert OPT_IN == ("DGC011", "DGC1")
+    assert opted_in(["DGC1"]) == {"DGC100", "DGC101"}  # as before DGC011 existed
+    assert opted_in(["DGC10"]) == {"DGC100", "DGC101"}
+    assert opted_in(["DGC101"]) == {"DGC101"}
+    assert opted_in(["DGC011"]) == {"DGC011"}
+    assert opted_in(["DGC", "DGC0", "DGC01"]) == set()
