@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from flake8_django_goc.find.records import CallSite, ModuleFacts, could_contain_call
 from flake8_django_goc.judge.bulk import Verdict, bulk_verdict
+from flake8_django_goc.judge.collisions import judge_call
 from flake8_django_goc.judge.locks import drop_race_findings, serialised
 from flake8_django_goc.judge.verdicts import judge
 from flake8_django_goc.resolve.receivers import (
@@ -91,7 +92,8 @@ def judge_parsed(
 def check_call(found: CallSite, ctx: ModuleContext, schema: Schema) -> tuple[list[Finding], bool]:
     """The findings for one call, and whether it was tied to a model (else only DGC100)."""
     call = with_constants(found, ctx, schema)
-    verdict = bulk_verdict(ctx, schema) if call.method in BULK_METHODS else judge  # DGC012
+    # judge_call: judge() and DGC011; bulk_create(): DGC012
+    verdict = bulk_verdict(ctx, schema) if call.method in BULK_METHODS else judge_call
     resolution = resolve(call, ctx, schema)
     if isinstance(resolution, Target):
         return verdict(call, resolution), True

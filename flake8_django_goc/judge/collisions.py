@@ -13,9 +13,16 @@ import re
 
 from flake8_django_goc.find.records import CallSite
 from flake8_django_goc.judge.row import Row, evaluate
-from flake8_django_goc.judge.verdicts import Lookup, _args_text, _call_text
+from flake8_django_goc.judge.verdicts import (
+    Lookup,
+    _args_text,
+    _call_text,
+    _created_row,
+    _lookup,
+    judge,
+)
 from flake8_django_goc.resolve.target import ChainFilter, Target
-from flake8_django_goc.rules import DGC011, Finding, fields_text
+from flake8_django_goc.rules import DGC006, DGC011, Finding, fields_text
 from flake8_django_goc.schema import ModelFacts, UniqueSet
 
 # Values that do not repeat in practice.
@@ -23,6 +30,20 @@ _RANDOM = re.compile(
     r"\buuid\.uuid[1-5]\(|\buuid[1-5]\(|\bsecrets\.token_\w+\(|\btoken_(?:hex|urlsafe|bytes)\("
     r"|\bget_random_string\("
 )
+
+
+def judge_call(call: CallSite, target: Target) -> list[Finding]:
+    """The get_or_create-family verdict: coverage and the rest (verdicts.judge), then DGC011."""
+    findings = judge(call, target)
+    args = call.args
+    if args.positional or args.star_args or args.star_kwargs:
+        return findings  # not judged (DGC101 says why for **kwargs)
+    lookup = _lookup(call, target)
+    if not lookup.plain and not lookup.filter_only and not lookup.adds:
+        return findings
+    row = _created_row(lookup, target.model)
+    dgc006 = any(f.code == DGC006 for f in findings)
+    return findings + collisions(call, target, lookup, row, dgc006)
 
 
 def collisions(

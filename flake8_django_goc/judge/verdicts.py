@@ -66,9 +66,6 @@ def judge(call: CallSite, target: Target) -> list[Finding]:
     # A dropped `__` key of an uncovered lookup is already explained by the coverage message.
     covered = not any(f.code in (DGC001, DGC002, DGC004) for f in findings)
     findings += _chain_filters(call, target, row, dropped_keys=covered)
-    from flake8_django_goc.judge.collisions import collisions  # DGC011; it imports this module
-
-    findings += collisions(call, target, lookup, row, any(f.code == DGC006 for f in findings))
     return findings
 
 

@@ -23,12 +23,13 @@ RULE = Rule(
           list, list comprehension or generator of `Model(...)` in the same function).
     """,
     why="""
-        `update_conflicts` becomes `INSERT ... ON CONFLICT (unique_fields) DO UPDATE`. PostgreSQL
-        and SQLite accept it only when the columns are exactly those of a unique index; anything
-        else fails on every call (PostgreSQL: `there is no unique or exclusion constraint
-        matching the ON CONFLICT specification`; SQLite: `ON CONFLICT clause does not match any
-        PRIMARY KEY or UNIQUE constraint`). A conditional constraint cannot be used without its
-        `WHERE` clause, which Django does not write.
+        `update_conflicts` becomes `INSERT ... ON CONFLICT (unique_fields) DO UPDATE`.
+        PostgreSQL and SQLite accept it only when the columns are exactly those of a unique
+        index; anything else fails on every call, a 500 in a view (PostgreSQL: `there is no
+        unique or exclusion constraint matching the ON CONFLICT specification`; SQLite:
+        `ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE constraint`). A
+        conditional constraint cannot be used without its `WHERE` clause, which Django does not
+        write.
 
         `ignore_conflicts` becomes `ON CONFLICT DO NOTHING` (`INSERT IGNORE` on MySQL). With
         nothing unique but a fresh auto primary key, no row ever conflicts: the duplicates the
