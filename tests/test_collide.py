@@ -9,17 +9,20 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from collide_db import PROJECT, Case, Outcome, cases, run_case
 from flake8_run import parse_reports, run_flake8
 
-from flake8_django_goc.judge.bulk import ON_CONFLICT_ERRORS
+from flake8_django_goc.judge.bulk import MYSQL_UNIQUE_FIELDS, ON_CONFLICT_ERRORS
 from flake8_django_goc.rules import OPT_IN, opted_in
 
 CREATE = "collide.collide_create"
 BULK = "collide.collide_bulk"
+BULK_MYSQL = "collide.collide_bulk_mysql"
+MYSQL = "MySQL/MariaDB"
 HERE = Path(__file__).resolve().parent
 
 
@@ -31,6 +34,10 @@ def check(case: Case, outcome: Outcome, vendor: str) -> None:
         assert outcome.raised == "IntegrityError", where
     elif "DGC012" in case.expected and ignore:
         assert outcome.raised is None and outcome.returned == 2, where  # both inserted
+    elif "DGC012" in case.expected and vendor == MYSQL:
+        # Django refuses unique_fields before any SQL, with the message the finding quotes.
+        assert outcome.raised == "NotSupportedError", where
+        assert outcome.message == MYSQL_UNIQUE_FIELDS, where
     elif "DGC012" in case.expected:
         assert outcome.raised in ("ProgrammingError", "OperationalError"), where
         # What the finding says the database answers is what it answered.
@@ -58,24 +65,54 @@ def test_on_postgresql(django_project: None, case: Case) -> None:
     check(case, run_case(case), "PostgreSQL")
 
 
-@pytest.fixture(scope="module")
-def sqlite_outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
-    database = tmp_path_factory.mktemp("sqlite") / "collide.sqlite3"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GOC_PG_")}
-    env.update(
-        DJANGO_SETTINGS_MODULE="goc_project.settings_sqlite_file", GOC_SQLITE_PATH=str(database)
-    )
+def _run_elsewhere(module: str, settings: str, env: dict[str, str]) -> dict[str, Outcome]:
+    """Run ``module``'s cases in a subprocess with Django set up from ``settings``."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("GOC_PG_")}
+    full_env.update(env, DJANGO_SETTINGS_MODULE=settings)
     result = subprocess.run(
-        [sys.executable, str(HERE / "collide_db.py"), BULK],
+        [sys.executable, str(HERE / "collide_db.py"), module],
         cwd=PROJECT,
-        env=env,
+        env=full_env,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    assert database.exists()
     return {name: Outcome(**o) for name, o in json.loads(result.stdout).items()}
+
+
+@pytest.fixture(scope="module")
+def sqlite_outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
+    database = tmp_path_factory.mktemp("sqlite") / "collide.sqlite3"
+    env = {"GOC_SQLITE_PATH": str(database)}
+    outcomes = _run_elsewhere(BULK, "goc_project.settings_sqlite_file", env)
+    assert database.exists()
+    return outcomes
+
+
+@pytest.fixture(scope="module")
+def mariadb_outcomes() -> Iterator[dict[str, Outcome]]:
+    """The MySQL cases on a throwaway MariaDB (tests/mariadb.py); skipped without one, failed
+    under ``GOC_REQUIRE_MARIADB=1``."""
+    from mariadb import MariaDBUnavailable, provide_mariadb
+
+    try:
+        server = provide_mariadb()
+    except MariaDBUnavailable as exc:
+        if os.environ.get("GOC_REQUIRE_MARIADB") == "1":
+            pytest.fail(f"MariaDB is required (GOC_REQUIRE_MARIADB=1): {exc}", pytrace=False)
+        pytest.skip(f"no MariaDB server: {exc}")
+    try:
+        server.create_database("goc_collide")
+        env = {**server.env, "GOC_MARIADB_NAME": "goc_collide"}
+        yield _run_elsewhere(BULK_MYSQL, "goc_project.settings_collide_mariadb", env)
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("case", cases(BULK_MYSQL), ids=_ids(cases(BULK_MYSQL)))
+def test_bulk_on_mariadb(mariadb_outcomes: dict[str, Outcome], case: Case) -> None:
+    check(case, mariadb_outcomes[f"{case.module}.{case.name}"], MYSQL)
 
 
 @pytest.mark.parametrize("case", cases(BULK), ids=_ids(cases(BULK)))

@@ -28,6 +28,12 @@ ON_CONFLICT_ERRORS = {
     "constraint",
 }
 
+# Django's own message (QuerySet._check_bulk_create_options) for unique_fields on MySQL/MariaDB.
+MYSQL_UNIQUE_FIELDS = (
+    "This database backend does not support updating conflicts with specifying unique fields "
+    "that can trigger the upsert."
+)
+
 
 def bulk_verdict(ctx: ModuleContext, schema: Schema) -> Verdict:
     """The judge for bulk_create() calls of one file (it resolves the objects' constructors)."""
@@ -84,9 +90,8 @@ def _update_conflicts(call: CallSite, target: Target) -> Finding | None:
         return Finding(
             DGC012,
             f"{head} passes unique_fields={given.code}, which Django rejects on MySQL/MariaDB "
-            "(NotSupportedError: the backend does not support updating conflicts with specifying "
-            "unique fields): ON DUPLICATE KEY UPDATE takes no target and fires on any unique "
-            "index. Fix: drop unique_fields.",
+            f"before any SQL (NotSupportedError: {MYSQL_UNIQUE_FIELDS}): ON DUPLICATE KEY UPDATE "
+            "takes no target and fires on any unique index. Fix: drop unique_fields.",
         )
     if vendor not in ON_CONFLICT_ERRORS:
         return None
