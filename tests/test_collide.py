@@ -162,3 +162,24 @@ def test_opt_in_prefixes() -> None:
     assert opted_in(["DGC101"]) == {"DGC101"}
     assert opted_in(["DGC011"]) == {"DGC011"}
     assert opted_in(["DGC", "DGC0", "DGC01"]) == set()
+
+
+def test_fix_models_adds_the_constraint_unique_fields_name(tmp_path: Path) -> None:
+    """fix-models adds a UniqueConstraint on unique_fields that overlap no unique set (LogLine),
+    never one narrower than an existing set (Rate's currency of (currency, day))."""
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT, project)
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    result = subprocess.run(
+        [sys.executable, "-m", "flake8_django_goc", "fix-models", "--isolated",
+         "--django-settings-module", "goc_project.settings", "--select", "DGC012",
+         "collide/collide_bulk.py"],
+        cwd=project, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    models = (project / "collide" / "models.py").read_text(encoding="utf-8")
+    assert 'fields=["source", "text"], name="collide_logline_source_text_uniq"' in models
+    assert "collide_rate_currency_uniq" not in models
+    assert "collide_holding_writer_uniq" not in models

@@ -102,7 +102,12 @@ def _update_conflicts(call: CallSite, target: Target) -> Finding | None:
     for s in exact:
         why += f"; {s.describe()} {_not_arbiter(s, vendor)}"
     usable = [fields_text(s.fields) for s in model.unique_sets if _arbiter(s, vendor)]
-    fix = constraint_fix(model, tuple(names)) if not exact else None
+    # A constraint on unique_fields is the fix only when they overlap no unique set: a part of
+    # one (currency of (currency, day)) means a field was forgotten, not a new rule of the data.
+    overlapping = [
+        s for s in model.unique_sets if set(s.fields) & wanted and s.source != "primary key"
+    ]
+    fix = constraint_fix(model, tuple(names)) if not exact and not overlapping else None
     remedies = []
     if usable:
         remedies.append(f"pass the fields of a unique constraint ({', '.join(usable[:3])})")
