@@ -8,6 +8,8 @@ import sys
 from dataclasses import dataclass, field
 
 from flake8_django_goc.find.records import CallSite, ModuleFacts, could_contain_call
+from flake8_django_goc.judge.bulk import Verdict, bulk_verdict
+from flake8_django_goc.judge.collisions import judge_call
 from flake8_django_goc.judge.locks import drop_race_findings, serialised
 from flake8_django_goc.judge.verdicts import judge
 from flake8_django_goc.resolve.receivers import (
@@ -21,6 +23,7 @@ from flake8_django_goc.resolve.receivers import (
 )
 from flake8_django_goc.rules import DGC100, Finding, dgc100
 from flake8_django_goc.schema import Schema, findings_for_file
+from flake8_django_goc.schema.orm import BULK_METHODS
 
 
 @dataclass(frozen=True)
@@ -92,11 +95,13 @@ def judge_parsed(
 def check_call(found: CallSite, ctx: ModuleContext, schema: Schema) -> tuple[list[Finding], bool]:
     """The findings for one call, and whether it was tied to a model (else only DGC100)."""
     call = with_constants(with_known_values(found, ctx, schema), ctx, schema)
+    # judge_call: judge() and DGC011; bulk_create(): DGC012
+    verdict = bulk_verdict(ctx, schema) if call.method in BULK_METHODS else judge_call
     resolution = resolve(call, ctx, schema)
     if isinstance(resolution, Target):
-        return judge(call, resolution), True
+        return verdict(call, resolution), True
     if isinstance(resolution, Candidates):
-        findings = _judge_candidates(call, resolution)
+        findings = _judge_candidates(call, resolution, verdict)
         if findings is not None:
             return findings, True
         owners = [t.via for t in resolution.targets]
@@ -117,8 +122,10 @@ def _unresolved(call: CallSite, reason: str) -> Finding:
     return Finding(DGC100, dgc100.message(call.receiver_code, call.method, reason))
 
 
-def _judge_candidates(call: CallSite, candidates: Candidates) -> list[Finding] | None:
-    verdicts = [(t, judge(call, t)) for t in candidates.targets]
+def _judge_candidates(
+    call: CallSite, candidates: Candidates, verdict: Verdict = judge
+) -> list[Finding] | None:
+    verdicts = [(t, verdict(call, t)) for t in candidates.targets]
     labels = [t.model.label for t in candidates.targets]
     if not candidates.each:
         code_sets = {frozenset(f.code for f in findings) for _, findings in verdicts}

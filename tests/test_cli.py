@@ -19,7 +19,7 @@ from test_bad_input import make_project
 from flake8_django_goc.commands import check as cli
 from flake8_django_goc.find import calls
 from flake8_django_goc.report import formats
-from flake8_django_goc.rules import RULES, opted_in
+from flake8_django_goc.rules import OPT_IN, RULES, opted_in
 
 SETTINGS = "site_cfg.settings"
 CALL = 'Thing.objects.get_or_create(name="a")'
@@ -227,6 +227,8 @@ def test_noqa_line_mapping_is_flake8s(source: str) -> None:
         (["DGC"], None, None, ["DGC001", "DGC00"]),
         (["D"], ["DGC101"], ["DG"], ["DGC10"]),
         (None, ["DGC1"], ["DGC1"], None),
+        (None, ["DGC011"], None, None),  # an opt-in rule among default-on ones: by its code
+        (["DGC01"], None, None, None),
         ([], None, [], None),
     ],
 )
@@ -245,7 +247,7 @@ def test_selection_is_flake8s_decision(
             ignore=ignore,
             extend_ignore=extend_ignore,
             extended_default_select=["C90", "F", "E", "W", "DGC"],
-            extended_default_ignore=["DGC1"],
+            extended_default_ignore=list(OPT_IN),  # as the plugin registers it
         )
     )
     chosen = opted_in([*(select or ()), *(extend_select or ())])
@@ -263,7 +265,7 @@ def test_selection_is_flake8s_decision(
     selection = cli.Selection(options)
     for code in RULES:
         by_flake8 = engine.decision_for(code) is Decision.Selected
-        if code.startswith("DGC1"):
+        if code.startswith(OPT_IN):
             by_flake8 = by_flake8 and code in chosen  # the plugin's opt-in filter
         assert selection.wants(code) == by_flake8, code
 

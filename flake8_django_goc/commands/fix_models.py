@@ -39,7 +39,7 @@ DEFAULT_WIDTH = 88  # black's and ruff's default; used unless pyproject.toml say
 
 DESCRIPTION = """\
 Add the UniqueConstraint each reported finding names to the model's Meta.constraints (the
-findings of DGC001, DGC002 and DGC004 that carry a fix), then print the follow-up: remove
+findings of DGC001, DGC002, DGC004 and DGC012 that carry a fix), then print the follow-up: remove
 existing duplicates, run makemigrations. Takes the options of the check command."""
 
 EPILOG = """\

@@ -12,6 +12,7 @@ from flake8_django_goc.schema import UNKNOWN
 
 # The cheapest test that a source can hold a call (every method name contains it).
 GATE = "_or_create"
+BULK_GATE = "bulk_create"  # bulk_create() / abulk_create() (DGC012)
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,16 @@ class CallSite:
     # Source text of what encloses the call and may serialise it: the decorators of enclosing
     # functions and the context managers of enclosing `with` statements (`advisory_lock`).
     guards: tuple[str, ...] = ()
+    objects: Constructed | None = None  # bulk_create(): the objects, when built in the function
+
+
+@dataclass(frozen=True)
+class Constructed:
+    """Objects passed to bulk_create() that the same function builds with ``Model(k=v, ...)``."""
+
+    constructors: tuple[tuple[tuple[Step, ...], tuple[str, ...]], ...]  # callee, keyword names
+    # Attributes assigned anywhere in the function (`obj.pk = ...` would give them a pk).
+    assigned: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -123,4 +134,4 @@ class ModuleFacts:
 
 
 def could_contain_call(source: str) -> bool:
-    return GATE in source
+    return GATE in source or BULK_GATE in source

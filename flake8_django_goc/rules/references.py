@@ -73,3 +73,7 @@ PROJECT_RULES = (
     "flake8-django-goc README: how calls are tied to models",
     "https://github.com/flake8-django-goc/flake8-django-goc#rules",
 )
+BULK_CREATE = (
+    "Django docs: QuerySet.bulk_create()",
+    "https://docs.djangoproject.com/en/stable/ref/models/querysets/#bulk-create",
+)

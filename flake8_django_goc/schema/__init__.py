@@ -37,6 +37,10 @@ class FieldFacts:
     # What a created row gets when neither lookup nor defaults set it (UNKNOWN if callable).
     default: Any = None
     owner: str | None = None  # label of the model whose table has the column (MTI parents)
+    auto: bool = False  # an AutoField: the database numbers the rows
+    # The created row gets `default` as written in the field's declaration (a literal default=
+    # or db_default=, a plain pre_save, no save() override on the model): DGC011.
+    fixed_default: bool = False
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,8 @@ def model_facts(
     opts = model._meta
     concrete = opts.concrete_model
     copts = concrete._meta
-    fields = {f.name: _field_facts(f, warnings) for f in copts.concrete_fields}
+    plain_save = _plain_save(concrete)
+    fields = {f.name: _field_facts(f, warnings, plain_save) for f in copts.concrete_fields}
     pk_names = _pk_names(copts)
     unique_sets: list[UniqueSet] = []
     backend = backend_for(concrete, backends)
@@ -116,7 +117,12 @@ def _pk_names(opts: Any) -> tuple[str, ...]:
     return tuple(composite) if composite else (pk.name,)
 
 
-def _field_facts(f: Any, warnings: Warnings | None = None) -> FieldFacts:
+def _field_facts(f: Any, warnings: Warnings | None = None, plain_save: bool = True) -> FieldFacts:
+    from django.db.models import AutoField, Field
+    from django.db.models.fields import NOT_PROVIDED
+
+    declared = f.has_default() or getattr(f, "db_default", NOT_PROVIDED) is not NOT_PROVIDED
+    default = _created_default(f)
     return FieldFacts(
         name=f.name,
         attname=f.attname,
@@ -125,8 +131,24 @@ def _field_facts(f: Any, warnings: Warnings | None = None) -> FieldFacts:
         unique=bool(f.unique),
         is_relation=bool(f.is_relation),
         related_label=related_label(f, warnings) if f.is_relation else None,
-        default=_created_default(f),
+        default=default,
         owner=label_of(f.model._meta.concrete_model) if getattr(f, "model", None) else None,
+        auto=isinstance(f, AutoField),  # BigAutoField and SmallAutoField too (AutoFieldMeta)
+        fixed_default=bool(
+            declared
+            and plain_save
+            and default is not UNKNOWN
+            and type(f).pre_save is Field.pre_save  # not auto_now, AutoSlugField...
+        ),
+    )
+
+
+def _plain_save(model: Any) -> bool:
+    """The model's save() is Django's: no project class computes values there."""
+    from django.db.models import Model
+
+    return all(
+        "save" not in vars(k) for k in model.__mro__ if k is not Model and issubclass(k, Model)
     )
 
 
