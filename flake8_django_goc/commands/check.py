@@ -45,10 +45,10 @@ from flake8_django_goc.commands.flake8_compat import (
     read_source,
     split_list,
 )
-from flake8_django_goc.find.records import could_contain_call
 from flake8_django_goc.pipeline import (
     FileResult,
     Parsed,
+    could_hold_finding,
     describe_failure,
     is_internal_error,
     judge_parsed,
@@ -129,7 +129,7 @@ class Checker:
         workers parse the candidate files: the parse needs no Schema, so a cold run's Django
         setup and the libcst work overlap (no fork, e.g. on Windows: one process, in order)."""
         items = [item for item in map(self._read, paths) if item is not None]
-        candidates = [i for i in items if could_contain_call(i.source) and not self._noqa_file(i)]
+        candidates = [i for i in items if could_hold_finding(i.source) and not self._noqa_file(i)]
         workers = min(jobs, len(candidates))
         pool = None
         if workers >= 2 and "fork" in multiprocessing.get_all_start_methods():
@@ -145,7 +145,7 @@ class Checker:
         for item, outcome in zip(candidates, parsed, strict=True):
             self._record(self._judge(item, outcome))
         for item in items:  # a settings file DGC007 reports on has no call but is checked
-            settings = not could_contain_call(item.source) and self._wanted(item)
+            settings = not could_hold_finding(item.source) and self._wanted(item)
             if settings and not self._noqa_file(item):
                 self._record(self._judge(item, _ParseOutcome()))
 
@@ -167,7 +167,7 @@ class Checker:
 
     def _wanted(self, item: _Prepared) -> bool:
         """The gate, once the Schema is known: a candidate, or a settings file to report on."""
-        return could_contain_call(item.source) or bool(
+        return could_hold_finding(item.source) or bool(
             findings_for_file(self.schema.settings_findings, item.path)
         )
 

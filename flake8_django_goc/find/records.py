@@ -6,9 +6,12 @@ The finder (``calls``) produces them; resolve and judge consume them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flake8_django_goc.schema import UNKNOWN
+
+if TYPE_CHECKING:
+    from flake8_django_goc.find.pairs import HandRolled
 
 # The cheapest test that a source can hold a call (every method name contains it).
 GATE = "_or_create"
@@ -109,6 +112,10 @@ class ImportBinding:
 class ModuleFacts:
     imports: dict[str, ImportBinding] = field(default_factory=dict)
     classes: frozenset[str] = frozenset()  # qualnames of classes defined in the module
+    # Hand-written get-or-create and uniqueness checks (find/pairs.py), and the calls whose
+    # scopes their receivers are resolved in.
+    handrolled: HandRolled | None = None
+    anchors: tuple[CallSite, ...] = ()
 
 
 def could_contain_call(source: str) -> bool:
