@@ -224,9 +224,10 @@ def _judge_pair(pair: Pair, anchor: CallSite, ctx: ModuleContext, schema: Schema
         return Finding(
             DGC009,
             f"{head} is caught by the except on line {handling.handler_line}, but runs inside "
-            "the transaction.atomic() of this function without a savepoint of its own: on "
-            "PostgreSQL the IntegrityError aborts the whole transaction, and the handler's next "
-            "query fails with 'current transaction is aborted'. Fix: wrap the insert in its own "
+            "the transaction.atomic() of this function without a savepoint of its own: the "
+            "IntegrityError breaks the whole transaction (PostgreSQL: 'current transaction is "
+            "aborted'), so the handler's next query raises TransactionManagementError. Fix: "
+            "wrap the insert in its own "
             f"`with transaction.atomic():` inside the try, or use {_suggest(check)}.",
         )
     return None

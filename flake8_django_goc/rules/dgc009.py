@@ -26,10 +26,12 @@ RULE = Rule(
         `get_or_create()` catches that `IntegrityError` and returns the row the other request
         inserted; hand-written code usually does not, so a double click ends in a 500.
 
-        Catching it is not enough inside a transaction: on PostgreSQL the failed INSERT aborts
-        the whole transaction, and the handler's re-read fails with `current transaction is
-        aborted, commands ignored until end of transaction block`. Django's `get_or_create()`
-        puts the INSERT in its own savepoint (`transaction.atomic()`) for this reason.
+        Catching it is not enough inside a transaction: the failed INSERT breaks the whole
+        transaction (PostgreSQL: `current transaction is aborted, commands ignored until end of
+        transaction block`), and Django refuses the handler's re-read with
+        `TransactionManagementError: An error occurred in the current transaction`. Django's
+        `get_or_create()` puts the INSERT in its own savepoint (`transaction.atomic()`) for
+        this reason.
     """,
     example="""
         class Tag(models.Model):
