@@ -165,7 +165,7 @@ def reset() -> None:
     from race import reset_database
 
     reset_database()  # every fixture table, handrolled's included
-    from handrolled.models import Board
+    from handrolled.models import Board  # type: ignore[import-not-found]
 
     Board.objects.create(title="main")
 
