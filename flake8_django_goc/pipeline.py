@@ -5,15 +5,9 @@ from __future__ import annotations
 import ast
 import dataclasses
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flake8_django_goc.find.pairs import (
-    ANCHOR_METHODS,
-    HandRolled,
-    could_contain_pair,
-    find_handrolled,
-)
+from flake8_django_goc.find.pairs import could_contain_pair, find_handrolled
 from flake8_django_goc.find.records import CallSite, ModuleFacts, could_contain_call
 from flake8_django_goc.judge.handrolled import judge_handrolled
 from flake8_django_goc.judge.locks import drop_race_findings, serialised
@@ -28,7 +22,6 @@ from flake8_django_goc.resolve.receivers import (
 )
 from flake8_django_goc.rules import DGC100, Finding
 from flake8_django_goc.schema import Schema, findings_for_file
-from flake8_django_goc.schema.orm import METHODS
 
 
 @dataclass(frozen=True)
@@ -66,40 +59,27 @@ def could_hold_finding(source: str) -> bool:
 
 def parse_source(source: str, tree: ast.AST | None = None) -> Parsed | None:
     """The calls of one file (libcst); None when it cannot hold one. Needs no Schema, so the
-    command can run it while Django is being set up."""
-    goc = could_contain_call(source)
+    command can run it while Django is being set up. Hand-written checks (DGC008-DGC010) come
+    from the ast alone (find/pairs.py)."""
     handrolled = find_handrolled(source, tree) if could_contain_pair(source) else None
-    if not goc and not handrolled:
-        return None
+    parsed = _parse_calls(source, tree) if could_contain_call(source) else None
+    if not handrolled:
+        return parsed
+    facts = parsed[0] if parsed is not None else handrolled.facts
+    assert facts is not None  # HandRolled carries the ast's import table when it holds anything
+    return dataclasses.replace(facts, handrolled=handrolled), parsed[1] if parsed else []
+
+
+def _parse_calls(source: str, tree: ast.AST | None) -> Parsed | None:
     from flake8_django_goc.find.calls import (  # libcst, only for candidate files
         find_calls,
         positions_from_ast,
     )
 
-    positions = positions_from_ast(tree) if tree is not None and goc else None
-    if tree is not None and not goc:
-        positions = []
-    if not handrolled:
-        if positions == []:
-            return None  # the text mentions the name, but no call has it: skip the libcst parse
-        return find_calls(source, positions, tree)
-    return _with_handrolled(source, positions, tree, handrolled, find_calls)
-
-
-def _with_handrolled(
-    source: str,
-    positions: list[tuple[int, int]] | None,
-    tree: ast.AST | None,
-    handrolled: HandRolled,
-    find_calls: Callable[..., Parsed],
-) -> Parsed:
-    anchors = handrolled.anchors()
-    kept = [*anchors, *((v.line, v.col) for v in handrolled.validators)]
-    facts, calls = find_calls(source, positions, tree, kept, ANCHOR_METHODS)
-    wanted = set(anchors)
-    found = tuple(c for c in calls if c.method not in METHODS and (c.line, c.col) in wanted)
-    facts = dataclasses.replace(facts, handrolled=handrolled, anchors=found)
-    return facts, [c for c in calls if c.method in METHODS]
+    positions = positions_from_ast(tree) if tree is not None else None
+    if positions == []:
+        return None  # the text mentions the name, but no call has it: skip the libcst parse
+    return find_calls(source, positions, tree)
 
 
 def judge_parsed(
@@ -120,8 +100,7 @@ def judge_parsed(
         result.resolved += resolved
         result.reports.extend(Report(found.line, found.col, f) for f in findings)
     if facts.handrolled:  # DGC008-DGC010
-        anchors = {(c.line, c.col): c for c in facts.anchors}
-        located = judge_handrolled(facts.handrolled, anchors, ctx, schema, serializers)
+        located = judge_handrolled(facts.handrolled, ctx, schema, serializers)
         result.reports.extend(Report(f.line, f.col, f.finding) for f in located)
     return result
 

@@ -33,14 +33,14 @@ from flake8_django_goc.schema.orm import METHODS
 __all__ = ["GATE", "METHODS", "could_contain_call", "find_calls", "positions_from_ast"]
 
 
-def positions_from_ast(tree: ast.AST, methods: frozenset[str] = METHODS) -> list[tuple[int, int]]:
+def positions_from_ast(tree: ast.AST) -> list[tuple[int, int]]:
     """(line, col) of every candidate call, in the order libcst's traversal meets them."""
     found = [
         (node.lineno, node.col_offset, -(node.end_lineno or 0), -(node.end_col_offset or 0))
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
-        and node.func.attr in methods
+        and node.func.attr in METHODS
     ]
     found.sort()  # source order; a call and its receiver call share a start: the outer one first
     return [(line, col) for line, col, _, _ in found]
@@ -59,26 +59,8 @@ def without_idle_functions(
     Calls are scoped, so such a body can neither hold a call nor bind a name a call uses; most
     code lives in them, and libcst's parse and traversal cost grows with the code it sees. Lines
     are kept one for one outside the dropped bodies (positions come from ``tree`` anyway)."""
-    dropped = _idle_bodies(source, tree, positions)
-    if not dropped:
-        return None
-    lines = source.splitlines(keepends=True)
-    parts: list[str] = []
-    done = 0  # lines already copied
-    for first, end, indent in dropped:
-        parts.extend(lines[done : first - 1])
-        parts.append(f"{indent}...\n")
-        done = end
-    parts.extend(lines[done:])
-    return "".join(parts)
-
-
-def _idle_bodies(
-    source: str, tree: ast.AST, positions: Sequence[tuple[int, int]]
-) -> list[tuple[int, int, str]]:
-    """(first line, last line, indentation) of the function bodies without_idle_functions drops."""
     if _ODD_BREAKS.search(source):
-        return []
+        return None
     call_lines = sorted({line for line, _ in positions})
     dropped: list[tuple[int, int, str]] = []  # first and last body line, indentation
     lines = source.splitlines(keepends=True)
@@ -104,50 +86,43 @@ def _idle_bodies(
                     visit(children)
 
     visit(getattr(tree, "body", []))
-    return dropped
+    if not dropped:
+        return None
+    parts: list[str] = []
+    done = 0  # lines already copied
+    for first, end, indent in dropped:
+        parts.extend(lines[done : first - 1])
+        parts.append(f"{indent}...\n")
+        done = end
+    parts.extend(lines[done:])
+    return "".join(parts)
 
 
 def find_calls(
     source: str,
     positions: Sequence[tuple[int, int]] | None = None,
     tree: ast.AST | None = None,
-    anchors: Sequence[tuple[int, int]] = (),
-    anchor_methods: frozenset[str] = frozenset(),
 ) -> tuple[ModuleFacts, list[CallSite]]:
     """Parse ``source`` once and return its import table and candidate calls.
 
     ``positions`` and ``tree`` are flake8's ``ast`` of the same source: where each call starts,
-    and which function bodies libcst need not see. ``anchors`` are more calls (named by
-    ``anchor_methods``; find/pairs.py's) whose bodies libcst must see: the calls of those names
-    in the bodies kept are returned as well. Raises ``libcst.ParserSyntaxError`` for code
+    and which function bodies libcst need not see. Raises ``libcst.ParserSyntaxError`` for code
     libcst cannot parse.
     """
-    methods = METHODS | anchor_methods
-    kept = positions
-    if anchors and tree is not None:
-        kept = sorted({*(positions or ()), *anchors})
-        positions = positions_from_ast(tree, methods)  # what the finder meets in the full source
-    reduced = without_idle_functions(source, tree, kept) if tree and kept else None
+    reduced = without_idle_functions(source, tree, positions) if tree and positions else None
     module = finder = None
     if reduced is not None:
-        expected = positions
-        if anchors and tree is not None and positions is not None:
-            idle = _idle_bodies(source, tree, kept or ())
-            expected = [p for p in positions if not any(a <= p[0] <= b for a, b, _ in idle)]
         try:
             module = cst.parse_module(reduced)
-            finder = _Finder(module, methods)
+            finder = _Finder(module)
             module.visit(finder)
         except cst.ParserSyntaxError:
             module = finder = None
-        if finder is not None and expected is not None and len(expected) != len(finder.calls):
+        if finder is not None and positions is not None and len(positions) != len(finder.calls):
             module = finder = None  # never seen; the full source is the safe answer
-        positions = expected
     if module is None or finder is None:
-        if anchors and tree is not None:
-            positions = positions_from_ast(tree, methods)
         module = cst.parse_module(source)
-        finder = _Finder(module, methods)
+        finder = _Finder(module)
         module.visit(finder)
     if positions is None or len(positions) != len(finder.calls):
         positions = _positions_from_libcst(module, finder.call_nodes)
@@ -169,10 +144,9 @@ def _positions_from_libcst(module: cst.Module, nodes: list[cst.Call]) -> list[tu
 
 
 class _Finder(cst.CSTVisitor):
-    def __init__(self, module: cst.Module, methods: frozenset[str] = METHODS) -> None:
+    def __init__(self, module: cst.Module) -> None:
         super().__init__()
         self.module = module
-        self.methods = methods
         self.calls: list[CallSite] = []
         self.call_nodes: list[cst.Call] = []
         self.imports: dict[str, ImportBinding] = {}
@@ -265,7 +239,7 @@ class _Finder(cst.CSTVisitor):
     # -- calls ---------------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if not (isinstance(func, cst.Attribute) and func.attr.value in self.methods):
+        if not (isinstance(func, cst.Attribute) and func.attr.value in METHODS):
             return
         receiver = tuple(self.steps(func.value))
         self.order += 1

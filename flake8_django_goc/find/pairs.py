@@ -12,11 +12,13 @@ of them go on to libcst (for the scopes their receivers are resolved in).
 from __future__ import annotations
 
 import ast
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from flake8_django_goc.find.records import CallArgs, Step, Value
+from flake8_django_goc.find.records import CallArgs, ModuleFacts, Step, Value
+from flake8_django_goc.find.scopes import Definition, Scope, ScopeBuilder
 from flake8_django_goc.schema import UNKNOWN
 
 # Text gate: a pair needs a create and a check; a python check an exists() and a raise.
@@ -31,8 +33,6 @@ FIRST_METHODS = frozenset({"first", "afirst", "last", "alast"})
 EXISTS_METHODS = frozenset({"exists", "aexists"})
 COUNT_METHODS = frozenset({"count", "acount"})
 UPDATE_METHODS = frozenset({"update", "aupdate"})
-# Calls libcst records as anchors (their scope resolves the receivers of a pair).
-ANCHOR_METHODS = CREATE_METHODS | SAVE_METHODS | EXISTS_METHODS | COUNT_METHODS
 
 # Exceptions whose handler sees an IntegrityError (django.db's hierarchy, and the catch-alls).
 _INTEGRITY = frozenset({"IntegrityError", "DatabaseError", "Error", "Exception", "BaseException"})
@@ -78,8 +78,8 @@ class Pair:
     create_method: str
     receiver: tuple[Step, ...]  # the create's receiver (`M._default_manager` for `M(...)`)
     written: CallArgs
-    anchor: tuple[int, int]  # position of the create/save call (libcst's scope for both sides)
     handling: Handling = field(default_factory=Handling)
+    scope: Scope | None = None  # where the create runs: both receivers are resolved there
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,7 @@ class PyCheck:
 
     check: Check
     serialised: bool = False
+    scope: Scope | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class Validator:
     kind: str  # "UniqueValidator" or "UniqueTogetherValidator"
     receiver: tuple[Step, ...]
     fields: tuple[str, ...]
+    scope: Scope | None = None
 
 
 @dataclass(frozen=True)
@@ -106,13 +108,10 @@ class HandRolled:
     pairs: tuple[Pair, ...] = ()
     checks: tuple[PyCheck, ...] = ()
     validators: tuple[Validator, ...] = ()
+    facts: ModuleFacts | None = None  # the import table, from the ast (no libcst needed)
 
     def __bool__(self) -> bool:
         return bool(self.pairs or self.checks or self.validators)
-
-    def anchors(self) -> list[tuple[int, int]]:
-        found = [p.anchor for p in self.pairs] + [(c.check.line, c.check.col) for c in self.checks]
-        return sorted(set(found))
 
 
 def find_handrolled(source: str, tree: ast.AST | None) -> HandRolled:
@@ -124,12 +123,35 @@ def find_handrolled(source: str, tree: ast.AST | None) -> HandRolled:
         except (SyntaxError, ValueError):
             return HandRolled()
     finder = _Finder()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            finder.function(node)
-        elif isinstance(node, ast.ClassDef):
+    hot = _Hot(source)
+    builder: ScopeBuilder | None = None
+    for node, parents in _definitions(getattr(tree, "body", []), hot, ()):
+        before = (len(finder.pairs), len(finder.checks), len(finder.validators))
+        if isinstance(node, ast.ClassDef):
             finder.class_body(node)
-    return HandRolled(tuple(finder.pairs), tuple(finder.checks), tuple(finder.validators))
+        else:
+            finder.function(node)
+        if before == (len(finder.pairs), len(finder.checks), len(finder.validators)):
+            continue
+        builder = builder or ScopeBuilder(tree)
+        inside = (*parents, node)
+        finder.pairs[before[0] :] = [
+            replace(p, scope=builder.scope(inside, p.line, p.col))
+            for p in finder.pairs[before[0] :]
+        ]
+        finder.checks[before[1] :] = [
+            replace(c, scope=builder.scope(inside, c.check.line, c.check.col))
+            for c in finder.checks[before[1] :]
+        ]
+        finder.validators[before[2] :] = [
+            replace(v, scope=builder.scope(inside, v.line, v.col))
+            for v in finder.validators[before[2] :]
+        ]
+    if builder is None:
+        return HandRolled()
+    return HandRolled(
+        tuple(finder.pairs), tuple(finder.checks), tuple(finder.validators), builder.module_facts()
+    )
 
 
 # ------------------------------------------------------------------------------ ast -> records
@@ -259,6 +281,10 @@ def _check_of(node: ast.expr) -> Check | None:
     base = method.removeprefix("a") if method.startswith("a") else method
     if base not in ("exists", "count", "first", "last", "get", "update"):
         return None
+    if call.args and base != "update":
+        return None  # os.path.exists(p), str.count(x), dict.get(k): no queryset method
+    if base in ("exists", "count", "first", "last") and call.keywords:
+        return None
     receiver = steps(call.func.value)  # type: ignore[attr-defined]
     if receiver is None:
         return None
@@ -321,6 +347,12 @@ class _Context:
     # Where select_for_update() first ran inside atomic(): a check after it is serialised (a
     # lock of the check's own rows starts where the check does, and locks no missing row).
     lock: tuple[int, int] | None = None
+
+    def copy(self, **changes: Any) -> _Context:
+        new = _Context(self.outer_atomic, self.handler, self.own_atomic, self.lock)
+        for name, value in changes.items():
+            setattr(new, name, value)
+        return new
 
     def serialises(self, check: Check) -> bool:
         return self.lock is not None and self.lock < (check.line, check.col)
@@ -388,8 +420,7 @@ class _Finder:
             return
         if isinstance(stmt, (ast.With, ast.AsyncWith)):
             atomic = any(_is_atomic(item.context_expr) for item in stmt.items)
-            inner = replace(
-                ctx,
+            inner = ctx.copy(
                 outer_atomic=ctx.outer_atomic or atomic,
                 own_atomic=ctx.own_atomic or (atomic and ctx.handler is not None),
             )
@@ -399,7 +430,7 @@ class _Finder:
         for block in ("body", "orelse"):
             children = getattr(stmt, block, None)
             if isinstance(children, list) and not isinstance(stmt, ast.ClassDef):
-                self.block(children, replace(ctx), pending)
+                self.block(children, ctx.copy(), pending)
 
     def if_statement(
         self, stmt: ast.If, ctx: _Context, pending: _Pending | None, names: dict[str, Check]
@@ -419,15 +450,15 @@ class _Finder:
                 and _raises(stmt.body)
             ):
                 self.checks.append(PyCheck(check, serialised=ctx.serialises(check)))
-        self.block(stmt.body, replace(ctx), body_pending)
-        self.block(stmt.orelse, replace(ctx), else_pending)
+        self.block(stmt.body, ctx.copy(), body_pending)
+        self.block(stmt.orelse, ctx.copy(), else_pending)
 
     def try_statement(self, stmt: ast.Try, ctx: _Context, pending: _Pending | None) -> None:
         missing = [h for h in stmt.handlers if _catches(h, _MISSING)]
         integrity = [h for h in stmt.handlers if _catches(h, _INTEGRITY)]
-        body_ctx = replace(ctx)
+        body_ctx = ctx.copy()
         if integrity:
-            body_ctx = replace(ctx, handler=integrity[0], own_atomic=False)
+            body_ctx = ctx.copy(handler=integrity[0], own_atomic=False)
         check = self.get_in(stmt.body) if missing else None
         self.block(stmt.body, body_ctx, pending)
         ctx.lock = ctx.lock or body_ctx.lock
@@ -435,9 +466,9 @@ class _Finder:
             handler_pending = pending
             if handler in missing and check is not None:
                 handler_pending = _Pending(check)
-            self.block(handler.body, replace(ctx), handler_pending)
-        self.block(stmt.orelse, replace(ctx), pending)
-        self.block(stmt.finalbody, replace(ctx), pending)
+            self.block(handler.body, ctx.copy(), handler_pending)
+        self.block(stmt.orelse, ctx.copy(), pending)
+        self.block(stmt.finalbody, ctx.copy(), pending)
 
     def get_in(self, body: list[ast.stmt]) -> Check | None:
         """The get() whose DoesNotExist the handler catches: the first one in the try body."""
@@ -521,9 +552,8 @@ class _Finder:
             outer_atomic=ctx.outer_atomic,
             serialised=ctx.serialises(pending.check),
         )
-        position = (call.lineno, call.col_offset)
         self.pairs.append(
-            Pair(pending.check, *position, method, receiver, written, position, handling)
+            Pair(pending.check, call.lineno, call.col_offset, method, receiver, written, handling)
         )
 
     # -- DRF validators ------------------------------------------------------------------------
@@ -558,6 +588,67 @@ class _Finder:
                     self.validators.append(
                         Validator(call.lineno, call.col_offset, kind, receiver, fields)
                     )
+
+
+class _Hot:
+    """Whether a definition's text holds the tokens a pair, a python check or a validator
+    needs: ``str.find`` within the definition's span (C speed, stops at the first hit), so
+    that only definitions holding all a finding needs are analysed."""
+
+    CREATE = ("create(", "save(")
+    # `filter(` alone is no check: `qs = ...filter(...)` is checked by `if not qs:`.
+    CHECK = ("DoesNotExist", "exists(", "if not ", "first(", "count(", "update(", "last(", "len(")
+    BRANCH = ("if ", "except")
+    EXISTS = ("exists(", "count(")
+    RAISE = ("raise",)
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        # Offset of line n (1-based): the lengths of the lines before it plus their "\n"s.
+        self.lengths = list(itertools.accumulate(map(len, source.split("\n")), initial=0))
+
+    def has(self, tokens: tuple[str, ...], node: ast.stmt) -> bool:
+        lines = len(self.lengths) - 1
+        first = min(node.lineno, lines) - 1
+        last = min(node.end_lineno or node.lineno, lines)
+        start = self.lengths[first] + first
+        end = self.lengths[last] + last
+        find = self.source.find
+        return any(find(token, start, end) != -1 for token in tokens)
+
+    def function(self, node: ast.stmt) -> bool:
+        # Every shape branches (if/try): a test method that creates and asserts does not.
+        if not self.has(self.BRANCH, node):
+            return False
+        if self.has(self.CREATE, node) and self.has(self.CHECK, node):
+            return True
+        return self.has(self.EXISTS, node) and self.has(self.RAISE, node)
+
+
+def _definitions(
+    body: list[ast.stmt], hot: _Hot, parents: tuple[Definition, ...]
+) -> Iterator[tuple[Definition, tuple[Definition, ...]]]:
+    """The functions that may hold a pair or a python check and the classes that may declare
+    a validator, with the definitions around them; found through statements only (no walk of
+    expressions). Nested definitions lie inside their parent's lines."""
+    for stmt in body:
+        inner = parents
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if not hot.function(stmt):
+                continue
+            yield stmt, parents
+            inner = (*parents, stmt)
+        elif isinstance(stmt, ast.ClassDef):
+            validators = hot.has(_VALIDATORS, stmt)
+            if not validators and not hot.function(stmt):
+                continue
+            if validators:
+                yield stmt, parents
+            inner = (*parents, stmt)
+        for block in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(stmt, block, None)
+            if isinstance(children, list):
+                yield from _definitions(children, hot, inner)
 
 
 def _walk_here(node: ast.AST) -> Iterator[ast.AST]:

@@ -112,10 +112,8 @@ class ImportBinding:
 class ModuleFacts:
     imports: dict[str, ImportBinding] = field(default_factory=dict)
     classes: frozenset[str] = frozenset()  # qualnames of classes defined in the module
-    # Hand-written get-or-create and uniqueness checks (find/pairs.py), and the calls whose
-    # scopes their receivers are resolved in.
+    # Hand-written get-or-create and uniqueness checks (find/pairs.py), with their scopes.
     handrolled: HandRolled | None = None
-    anchors: tuple[CallSite, ...] = ()
 
 
 def could_contain_call(source: str) -> bool:

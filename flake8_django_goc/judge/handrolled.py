@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from flake8_django_goc.find.pairs import UPDATE_METHODS, Check, HandRolled, Pair, PyCheck, Validator
-from flake8_django_goc.find.records import CallArgs, CallSite, Frame, Step, Value
+from flake8_django_goc.find.records import CallArgs, CallSite, Step, Value
+from flake8_django_goc.find.scopes import Scope
 from flake8_django_goc.judge.locks import serialised
 from flake8_django_goc.judge.verdicts import Coverage, Lookup, constraint_fix, coverage
 from flake8_django_goc.resolve.receivers import ModuleContext, resolve, with_constants
@@ -42,32 +43,32 @@ class Located:
 
 def judge_handrolled(
     found: HandRolled,
-    anchors: dict[tuple[int, int], CallSite],
     ctx: ModuleContext,
     schema: Schema,
     serializers: tuple[str, ...] = (),
 ) -> Iterator[Located]:
     for pair in found.pairs:
-        anchor = anchors.get(pair.anchor)
-        if anchor is None or pair.handling.serialised:
+        scope = pair.scope
+        if scope is None or pair.handling.serialised:
             continue
-        if serializers and serialised(anchor.guards, serializers):
-            continue
-        finding = _judge_pair(pair, anchor, ctx, schema)
+        if serializers and serialised(scope.guards, serializers):
+            continue  # a configured lock serialises the path
+        finding = _judge_pair(pair, scope, ctx, schema)
         if finding is not None:
             yield Located(pair.line, pair.col, finding)
     for check in found.checks:
-        anchor = anchors.get((check.check.line, check.check.col))
-        if anchor is None or check.serialised:
+        scope = check.scope
+        if scope is None or check.serialised:
             continue
-        if serializers and serialised(anchor.guards, serializers):
+        if serializers and serialised(scope.guards, serializers):
             continue
-        finding = _judge_pycheck(check, anchor, ctx, schema)
+        finding = _judge_pycheck(check, scope, ctx, schema)
         if finding is not None:
             yield Located(check.check.line, check.check.col, finding)
-    module = (Frame("module", ""),)
     for validator in found.validators:
-        finding = _judge_validator(validator, module, ctx, schema)
+        if validator.scope is None:
+            continue
+        finding = _judge_validator(validator, validator.scope, ctx, schema)
         if finding is not None:
             yield Located(validator.line, validator.col, finding)
 
@@ -79,14 +80,11 @@ def _target(
     method: str,
     receiver: tuple[Step, ...],
     args: CallArgs,
-    anchor: CallSite | tuple[Frame, ...],
+    scope: Scope,
     ctx: ModuleContext,
     schema: Schema,
 ) -> tuple[Target, CallSite] | None:
-    scope, order, guards = (
-        (anchor, 1 << 30, ()) if isinstance(anchor, tuple) else (anchor.scope, anchor.order, ())
-    )
-    call = CallSite(method, 0, 0, receiver, "", args, scope, order, guards)
+    call = CallSite(method, 0, 0, receiver, "", args, scope.frames, scope.order, scope.guards)
     call = with_constants(call, ctx, schema)
     resolution = resolve(call, ctx, schema)
     return (resolution, call) if isinstance(resolution, Target) else None
@@ -162,10 +160,10 @@ def _written(target: Target, call: CallSite) -> dict[str, Value] | None:
 # ------------------------------------------------------------------------------- DGC008/DGC009
 
 
-def _judge_pair(pair: Pair, anchor: CallSite, ctx: ModuleContext, schema: Schema) -> Finding | None:
+def _judge_pair(pair: Pair, scope: Scope, ctx: ModuleContext, schema: Schema) -> Finding | None:
     check = pair.check
-    checked = _target(check.method, check.receiver, check.kwargs, anchor, ctx, schema)
-    created = _target(pair.create_method, pair.receiver, pair.written, anchor, ctx, schema)
+    checked = _target(check.method, check.receiver, check.kwargs, scope, ctx, schema)
+    created = _target(pair.create_method, pair.receiver, pair.written, scope, ctx, schema)
     if checked is None or created is None:
         return None
     (check_target, check_call), (create_target, create_call) = checked, created
@@ -289,10 +287,10 @@ def _create_text(pair: Pair, target: Target) -> str:
 
 
 def _judge_pycheck(
-    check: PyCheck, anchor: CallSite, ctx: ModuleContext, schema: Schema
+    check: PyCheck, scope: Scope, ctx: ModuleContext, schema: Schema
 ) -> Finding | None:
     c = check.check
-    checked = _target(c.method, c.receiver, c.kwargs, anchor, ctx, schema)
+    checked = _target(c.method, c.receiver, c.kwargs, scope, ctx, schema)
     if checked is None:
         return None
     target, call = checked
@@ -307,9 +305,9 @@ def _judge_pycheck(
 
 
 def _judge_validator(
-    validator: Validator, module: tuple[Frame, ...], ctx: ModuleContext, schema: Schema
+    validator: Validator, scope: Scope, ctx: ModuleContext, schema: Schema
 ) -> Finding | None:
-    checked = _target("all", validator.receiver, CallArgs(), module, ctx, schema)
+    checked = _target("all", validator.receiver, CallArgs(), scope, ctx, schema)
     if checked is None:
         return None
     target, _ = checked
