@@ -12,6 +12,7 @@ of them go on to libcst (for the scopes their receivers are resolved in).
 from __future__ import annotations
 
 import ast
+import bisect
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -592,37 +593,65 @@ class _Finder:
 
 class _Hot:
     """Whether a definition's text holds the tokens a pair, a python check or a validator
-    needs: ``str.find`` within the definition's span (C speed, stops at the first hit), so
-    that only definitions holding all a finding needs are analysed."""
+    needs, so that only definitions holding all a finding needs are analysed. The lines of the
+    rare tokens (a create, an exists()) are found once per file and bisected; the common ones
+    (a check, a branch) are looked for with ``str.find`` within the span of a definition that
+    has a rare one (C speed, stops at the first hit)."""
 
     CREATE = ("create(", "save(")
+    EXISTS = ("exists(", "count(")
     # `filter(` alone is no check: `qs = ...filter(...)` is checked by `if not qs:`.
     CHECK = ("DoesNotExist", "exists(", "if not ", "first(", "count(", "update(", "last(", "len(")
-    BRANCH = ("if ", "except")
-    EXISTS = ("exists(", "count(")
-    RAISE = ("raise",)
+    BRANCH = ("if ", "except")  # every shape branches; a test that creates and asserts does not
 
     def __init__(self, source: str) -> None:
         self.source = source
-        # Offset of line n (1-based): the lengths of the lines before it plus their "\n"s.
-        self.lengths = list(itertools.accumulate(map(len, source.split("\n")), initial=0))
+        self.create = self.token_lines(self.CREATE)
+        self.exists = self.token_lines(self.EXISTS)
+        self.validator = self.token_lines(_VALIDATORS)
+        self._lengths: list[int] | None = None
+
+    def token_lines(self, tokens: tuple[str, ...]) -> list[int]:
+        offsets: list[int] = []
+        find = self.source.find
+        for token in tokens:
+            at = find(token)
+            while at != -1:
+                offsets.append(at)
+                at = find(token, at + 1)
+        offsets.sort()
+        lines: list[int] = []
+        line, done = 1, 0
+        for at in offsets:
+            line += self.source.count("\n", done, at)
+            done = at
+            lines.append(line)
+        return lines
+
+    @staticmethod
+    def within(lines: list[int], node: ast.stmt) -> bool:
+        index = bisect.bisect_left(lines, node.lineno)
+        return index < len(lines) and lines[index] <= (node.end_lineno or node.lineno)
 
     def has(self, tokens: tuple[str, ...], node: ast.stmt) -> bool:
-        lines = len(self.lengths) - 1
+        if self._lengths is None:
+            # Offset of line n (1-based): the lengths of the lines before it and their "\n"s.
+            self._lengths = list(itertools.accumulate(map(len, self.source.split("\n")), initial=0))
+        lengths = self._lengths
+        lines = len(lengths) - 1
         first = min(node.lineno, lines) - 1
         last = min(node.end_lineno or node.lineno, lines)
-        start = self.lengths[first] + first
-        end = self.lengths[last] + last
+        start, end = lengths[first] + first, lengths[last] + last
         find = self.source.find
         return any(find(token, start, end) != -1 for token in tokens)
 
     def function(self, node: ast.stmt) -> bool:
-        # Every shape branches (if/try): a test method that creates and asserts does not.
-        if not self.has(self.BRANCH, node):
+        if self.within(self.create, node):
+            if self.has(self.CHECK, node) and self.has(self.BRANCH, node):
+                return True
+        elif not self.within(self.exists, node):
             return False
-        if self.has(self.CREATE, node) and self.has(self.CHECK, node):
-            return True
-        return self.has(self.EXISTS, node) and self.has(self.RAISE, node)
+        return self.within(self.exists, node) and self.has(("raise",), node)
 
 
 def _definitions(
@@ -639,7 +668,7 @@ def _definitions(
             yield stmt, parents
             inner = (*parents, stmt)
         elif isinstance(stmt, ast.ClassDef):
-            validators = hot.has(_VALIDATORS, stmt)
+            validators = hot.within(hot.validator, stmt)
             if not validators and not hot.function(stmt):
                 continue
             if validators:

@@ -25,7 +25,8 @@ RULE = Rule(
     """,
     why="""
         The check and the save are separate statements: two requests can both pass the check
-        before either saves, and both save. A form or serializer that validates uniqueness
+        before either saves, and both save; from then on every `get()` by those values raises
+        `MultipleObjectsReturned` (a 500). A form or serializer that validates uniqueness
         therefore does not keep duplicates out of the table under concurrency; only a unique
         constraint does (and then the check still gives the user a friendly message).
     """,
