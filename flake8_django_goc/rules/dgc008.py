@@ -12,7 +12,7 @@ from flake8_django_goc.rules.references import (
 
 RULE = Rule(
     code="DGC008",
-    summary="hand-written get-or-create whose insert no database uniqueness covers",
+    summary="insert after a check that found no row, and no database uniqueness covers it",
     name="hand-rolled-get-or-create",
     fixable=True,
     what="""

@@ -7,7 +7,7 @@ from flake8_django_goc.rules.references import ATOMIC_REQUESTS, GET_OR_CREATE, T
 
 RULE = Rule(
     code="DGC009",
-    summary="hand-written get-or-create covered by a constraint, but the IntegrityError is a 500",
+    summary="insert after a check, covered by a constraint, but its IntegrityError is a 500",
     name="unhandled-integrity-error",
     what="""
         Checks the hand-written get-or-create of DGC008 when a unique constraint does cover
