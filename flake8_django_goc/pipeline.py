@@ -7,9 +7,11 @@ import dataclasses
 import sys
 from dataclasses import dataclass, field
 
+from flake8_django_goc.find.pairs import could_contain_pair, find_handrolled
 from flake8_django_goc.find.records import CallSite, ModuleFacts, could_contain_call
 from flake8_django_goc.judge.bulk import Verdict, bulk_verdict
 from flake8_django_goc.judge.collisions import judge_call
+from flake8_django_goc.judge.handrolled import judge_handrolled
 from flake8_django_goc.judge.locks import drop_race_findings, serialised
 from flake8_django_goc.judge.verdicts import judge
 from flake8_django_goc.resolve.receivers import (
@@ -54,11 +56,25 @@ def check_source(
     return judge_parsed(parse_source(source, tree), filename, schema, serializers)
 
 
+def could_hold_finding(source: str) -> bool:
+    """The text gate: a get_or_create-family name, or a hand-written check and create."""
+    return could_contain_call(source) or could_contain_pair(source)
+
+
 def parse_source(source: str, tree: ast.AST | None = None) -> Parsed | None:
     """The calls of one file (libcst); None when it cannot hold one. Needs no Schema, so the
-    command can run it while Django is being set up."""
-    if not could_contain_call(source):
-        return None
+    command can run it while Django is being set up. Hand-written checks (DGC008-DGC010) come
+    from the ast alone (find/pairs.py)."""
+    handrolled = find_handrolled(source, tree) if could_contain_pair(source) else None
+    parsed = _parse_calls(source, tree) if could_contain_call(source) else None
+    if not handrolled:
+        return parsed
+    facts = parsed[0] if parsed is not None else handrolled.facts
+    assert facts is not None  # HandRolled carries the ast's import table when it holds anything
+    return dataclasses.replace(facts, handrolled=handrolled), parsed[1] if parsed else []
+
+
+def _parse_calls(source: str, tree: ast.AST | None) -> Parsed | None:
     from flake8_django_goc.find.calls import (  # libcst, only for candidate files
         find_calls,
         positions_from_ast,
@@ -89,6 +105,9 @@ def judge_parsed(
             findings = drop_race_findings(findings)  # a lock serialises the calls
         result.resolved += resolved
         result.reports.extend(Report(found.line, found.col, f) for f in findings)
+    if facts.handrolled:  # DGC008-DGC010
+        located = judge_handrolled(facts.handrolled, ctx, schema, serializers)
+        result.reports.extend(Report(f.line, f.col, f.finding) for f in located)
     return result
 
 

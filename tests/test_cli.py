@@ -271,7 +271,18 @@ def test_selection_is_flake8s_decision(
 
 
 def test_gate_is_the_finders() -> None:
-    assert cli.could_contain_call is calls.could_contain_call
+    from flake8_django_goc import pipeline
+    from flake8_django_goc.find import pairs
+
+    assert cli.could_hold_finding is pipeline.could_hold_finding
+    for source in (
+        "x.get_or_create()",
+        "try:\n    M.objects.get()\nexcept M.DoesNotExist:\n    M.objects.create()\n",
+        "import os\n",
+    ):
+        assert pipeline.could_hold_finding(source) == (
+            calls.could_contain_call(source) or pairs.could_contain_pair(source)
+        )
 
 
 # ---------------------------------------------------------------------------------- exit codes

@@ -40,11 +40,11 @@ from flake8_django_goc.commands.flake8_compat import (
     noqa_line_mapping,
     read_source,
 )
-from flake8_django_goc.find.records import could_contain_call
 from flake8_django_goc.options import CHECK, given, key_list, parent
 from flake8_django_goc.pipeline import (
     FileResult,
     Parsed,
+    could_hold_finding,
     describe_failure,
     is_internal_error,
     judge_parsed,
@@ -157,7 +157,7 @@ class Checker:
         show("reading files")
         items = [item for item in map(self._read, paths) if item is not None]
         self.run.checked = len(items)
-        candidates = [i for i in items if could_contain_call(i.source) and not self._noqa_file(i)]
+        candidates = [i for i in items if could_hold_finding(i.source) and not self._noqa_file(i)]
         workers = min(jobs, len(candidates))
         pool = None
         if workers >= 2 and "fork" in multiprocessing.get_all_start_methods():
@@ -177,7 +177,7 @@ class Checker:
             self._record(self._judge(item, outcome))
         self.progress.clear()
         for item in items:  # a settings file DGC007 reports on has no call but is checked
-            settings = not could_contain_call(item.source) and self._wanted(item)
+            settings = not could_hold_finding(item.source) and self._wanted(item)
             if settings and not self._noqa_file(item):
                 self._record(self._judge(item, _ParseOutcome()))
 
@@ -197,7 +197,7 @@ class Checker:
 
     def _wanted(self, item: _Prepared) -> bool:
         """The gate, once the Schema is known: a candidate, or a settings file to report on."""
-        return could_contain_call(item.source) or bool(
+        return could_hold_finding(item.source) or bool(
             findings_for_file(self.schema.settings_findings, item.path)
         )
 

@@ -6,9 +6,12 @@ The finder (``calls``) produces them; resolve and judge consume them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flake8_django_goc.schema import UNKNOWN
+
+if TYPE_CHECKING:
+    from flake8_django_goc.find.pairs import HandRolled
 
 # The cheapest test that a source can hold a call (every method name contains it).
 GATE = "_or_create"
@@ -131,6 +134,8 @@ class ModuleFacts:
     # Signal receivers connected at module level: `post_save.connect(handler, sender=Project)`
     # gives {"handler": "Project"} (the sender's source text).
     connected: dict[str, str] = field(default_factory=dict)
+    # Hand-written get-or-create and uniqueness checks (find/pairs.py), with their scopes.
+    handrolled: HandRolled | None = None
 
 
 def could_contain_call(source: str) -> bool:

@@ -136,7 +136,7 @@ def _created_row(lookup: Lookup, model: ModelFacts) -> Row:
 
 
 @dataclass(frozen=True)
-class _Candidate:
+class Candidate:
     unique_set: UniqueSet
     code: str | None  # None: protects the call; else the defect's code
     detail: str = ""
@@ -145,10 +145,24 @@ class _Candidate:
 _PREFERENCE = {None: 0, DGC003: 1, DGC002: 2, DGC004: 3}
 
 
-def _coverage(call: CallSite, target: Target, lookup: Lookup, row: Row) -> list[Finding]:
-    model = target.model
+@dataclass(frozen=True)
+class Coverage:
+    """How the unique sets of a model meet a lookup whose values the created row holds."""
+
+    best: Candidate | None  # the most protective covering set; None: no enforced set covers
+    unenforced: tuple[UniqueSet, ...]  # sets that would cover, but the database lacks them
+
+    @property
+    def protected(self) -> bool:
+        return self.best is not None and self.best.code is None
+
+
+def coverage(model: ModelFacts, lookup: Lookup, row: Row | None = None) -> Coverage:
+    """The coverage verdict shared by get_or_create() (DGC001-004) and hand-written checks."""
+    if row is None:
+        row = _created_row(lookup, model)
     pinned = set(lookup.plain) | set(lookup.adds)
-    candidates: list[_Candidate] = []
+    candidates: list[Candidate] = []
     unenforced: list[UniqueSet] = []
     for unique_set in model.unique_sets:
         if not _covers(unique_set, pinned, lookup):
@@ -157,12 +171,17 @@ def _coverage(call: CallSite, target: Target, lookup: Lookup, row: Row) -> list[
             unenforced.append(unique_set)
             continue
         candidates.append(_classify(unique_set, lookup, row, model))
-    if candidates:
-        best = min(candidates, key=lambda c: _PREFERENCE[c.code])
-        if best.code is None:
+    best = min(candidates, key=lambda c: _PREFERENCE[c.code]) if candidates else None
+    return Coverage(best, tuple(unenforced))
+
+
+def _coverage(call: CallSite, target: Target, lookup: Lookup, row: Row) -> list[Finding]:
+    found = coverage(target.model, lookup, row)
+    if found.best is not None:
+        if found.best.code is None:
             return []
-        return [_defect(call, target, best, lookup)]
-    return [_uncovered(call, target, lookup, unenforced)]
+        return [_defect(call, target, found.best, lookup)]
+    return [_uncovered(call, target, lookup, list(found.unenforced))]
 
 
 def _covers(unique_set: UniqueSet, pinned: set[str], lookup: Lookup) -> bool:
@@ -183,7 +202,7 @@ def _covers(unique_set: UniqueSet, pinned: set[str], lookup: Lookup) -> bool:
     return True
 
 
-def _classify(unique_set: UniqueSet, lookup: Lookup, row: Row, model: ModelFacts) -> _Candidate:
+def _classify(unique_set: UniqueSet, lookup: Lookup, row: Row, model: ModelFacts) -> Candidate:
     nullable_none = [
         f
         for f in unique_set.fields
@@ -196,14 +215,14 @@ def _classify(unique_set: UniqueSet, lookup: Lookup, row: Row, model: ModelFacts
         )
     ]
     if nullable_none and unique_set.nulls_distinct is not False:
-        return _Candidate(unique_set, DGC004, ", ".join(nullable_none))
+        return Candidate(unique_set, DGC004, ", ".join(nullable_none))
     if unique_set.condition is not None:
         truth = evaluate(unique_set.condition, row) if unique_set.condition_readable else None
         if truth is not True:
-            return _Candidate(unique_set, DGC002, "false" if truth is False else "unknown")
+            return Candidate(unique_set, DGC002, "false" if truth is False else "unknown")
     if unique_set.deferred:
-        return _Candidate(unique_set, DGC003)
-    return _Candidate(unique_set, None)
+        return Candidate(unique_set, DGC003)
+    return Candidate(unique_set, None)
 
 
 # ------------------------------------------------------------------------------ DGC005 / DGC006
@@ -411,7 +430,7 @@ def _null_remedy(
     return f", or make {names} NOT NULL (null=False with a default); {backend.vendor} {lacks}", None
 
 
-def _defect(call: CallSite, target: Target, best: _Candidate, lookup: Lookup) -> Finding:
+def _defect(call: CallSite, target: Target, best: Candidate, lookup: Lookup) -> Finding:
     s = best.unique_set
     model = target.model
     head = _call_text(call, target)

@@ -42,6 +42,9 @@ DGC004 = "DGC004"
 DGC005 = "DGC005"
 DGC006 = "DGC006"
 DGC007 = "DGC007"
+DGC008 = "DGC008"
+DGC009 = "DGC009"
+DGC010 = "DGC010"
 DGC011 = "DGC011"
 DGC012 = "DGC012"
 DGC100 = "DGC100"
@@ -59,6 +62,9 @@ _MODULES = (
     "dgc005",
     "dgc006",
     "dgc007",
+    "dgc008",
+    "dgc009",
+    "dgc010",
     "dgc011",
     "dgc012",
     "dgc100",
