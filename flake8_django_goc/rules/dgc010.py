@@ -50,6 +50,15 @@ RULE = Rule(
                 constraints = [
                     models.UniqueConstraint(fields=["email"], name="app_account_email_uniq"),
                 ]
+
+
+        class SignupForm(forms.ModelForm):
+            def clean_email(self):
+                email = self.cleaned_data["email"]
+                # Now only a friendlier message: the database enforces it.
+                if Account.objects.filter(email=email).exists():
+                    raise forms.ValidationError("This email is taken.")
+                return email
     """,
     references=(CONSTRAINTS, VALIDATE_UNIQUE, DRF_VALIDATORS),
     race=True,

@@ -39,20 +39,36 @@ RULE = Rule(
         collides.
     """,
     example="""
-        post, _ = Post.objects.get_or_create(author=user, defaults={"slug": slugify(title)})
+        class Post(models.Model):
+            author = models.ForeignKey(User, on_delete=models.CASCADE)
+            slug = models.SlugField(unique=True)
 
-        member, _ = Member.objects.filter(active=True).get_or_create(username=name)
+
+        class Member(models.Model):
+            username = models.CharField(max_length=30, unique=True)
+            active = models.BooleanField(default=True)
+
+
+        def publish(user, title):
+            post, _ = Post.objects.get_or_create(author=user, defaults={"slug": slugify(title)})
+            return post
+
+
+        def join(name):
+            member, _ = Member.objects.filter(active=True).get_or_create(username=name)
+            return member
     """,
     use_instead="""
-        post, created = Post.objects.get_or_create(
-            slug=slugify(title), defaults={"author": user}
-        )
+        def publish(user, title):
+            # Look up by the unique value, so an existing row is found, not collided with.
+            post, _ = Post.objects.get_or_create(slug=slugify(title), defaults={"author": user})
+            return post
 
-        try:
-            with transaction.atomic():
-                member, _ = Member.objects.filter(active=True).get_or_create(username=name)
-        except IntegrityError:
-            ...  # the name belongs to an inactive member
+
+        def join(name):
+            # Look up every row that can hold the name; decide about inactive ones afterwards.
+            member, _ = Member.objects.get_or_create(username=name)
+            return member if member.active else None
     """,
     notes="""
         Not reported for values that do not repeat in practice: `uuid.uuid4()`,

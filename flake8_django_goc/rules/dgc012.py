@@ -36,28 +36,49 @@ RULE = Rule(
         call was written to skip are all inserted, silently.
     """,
     example="""
-        Rate.objects.bulk_create(
-            rates, update_conflicts=True, unique_fields=["currency"], update_fields=["value"]
-        )  # unique_together = [("currency", "day")]
+        class Rate(models.Model):
+            currency = models.CharField(max_length=3)
+            day = models.DateField()
+            value = models.DecimalField(max_digits=12, decimal_places=6)
 
-        LogLine.objects.bulk_create(
-            [LogLine(source=s, text=t) for s, t in lines], ignore_conflicts=True
-        )  # no unique constraint
-    """,
-    use_instead="""
-        Rate.objects.bulk_create(
-            rates,
-            update_conflicts=True,
-            unique_fields=["currency", "day"],
-            update_fields=["value"],
-        )
+            class Meta:
+                unique_together = [("currency", "day")]
+
 
         class LogLine(models.Model):
-            ...
+            source = models.CharField(max_length=50)
+            text = models.TextField()
+
+
+        def store(rates, lines):
+            Rate.objects.bulk_create(
+                rates, update_conflicts=True, unique_fields=["currency"], update_fields=["value"]
+            )
+            LogLine.objects.bulk_create(
+                [LogLine(source=s, text=t) for s, t in lines], ignore_conflicts=True
+            )
+    """,
+    use_instead="""
+        class LogLine(models.Model):
+            source = models.CharField(max_length=50)
+            text = models.TextField()
+
             class Meta:
                 constraints = [
-                    models.UniqueConstraint(fields=["source", "text"], name="logline_uniq")
+                    models.UniqueConstraint(fields=["source", "text"], name="logline_uniq"),
                 ]
+
+
+        def store(rates, lines):
+            Rate.objects.bulk_create(
+                rates,
+                update_conflicts=True,
+                unique_fields=["currency", "day"],
+                update_fields=["value"],
+            )
+            LogLine.objects.bulk_create(
+                [LogLine(source=s, text=t) for s, t in lines], ignore_conflicts=True
+            )
     """,
     notes="""
         `fix-models` adds a `UniqueConstraint` on `unique_fields` when no unique set of the
