@@ -103,6 +103,31 @@ def test_a_relation_to_a_model_not_installed_is_one_warning(tmp_path: Path) -> N
     assert facts["relations"] == ["things"]
 
 
+def test_every_front_end_names_the_left_out_relation(tmp_path: Path) -> None:
+    root = make_project(tmp_path, models=MISSING_RELATION)
+    wanted = 'app.Thing.team -> "missing_app.Team"'
+    flake8 = lint(root, "app")
+    assert f"flake8-django-goc: warning: {wanted}" in flake8.stderr, flake8.stderr
+    plain = command(root)
+    assert f"flake8-django-goc: warning: {wanted}" in plain.stderr, plain.stderr
+    base = [sys.executable, "-m", "flake8_django_goc", "--isolated", "--django-goc-no-cache"]
+    base += ["--django-settings-module", "site_cfg.settings"]
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+
+    def run(fmt: str) -> str:
+        done = subprocess.run(
+            [*base, "--format", fmt], cwd=root, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 1, done.stdout + done.stderr
+        return done.stdout
+
+    assert any(wanted in w for w in json.loads(run("json"))["warnings"])
+    notes = json.loads(run("sarif"))["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert any(n["level"] == "warning" and wanted in n["message"]["text"] for n in notes)
+    assert any(line.startswith("::warning ") and "missing_app.Team" in line
+               for line in run("github").splitlines())  # fmt: skip
+
+
 # ------------------------------------------------------------------------- lazy objects untouched
 
 LAZY = """\

@@ -18,7 +18,7 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import libcst as cst
 
@@ -188,6 +188,15 @@ def meta_hints(label: str) -> MetaHints:
     return MetaHints(**meta_inheritance(label))
 
 
+_Tree = TypeVar("_Tree", bound=cst.CSTNode)
+
+
+def _replaced(tree: _Tree, old: cst.CSTNode, new: cst.CSTNode) -> _Tree:
+    """``tree.deep_replace(old, new)``, typed as the tree it returns (libcst's own annotation
+    asks ``new`` to be of the tree's type)."""
+    return cast(_Tree, tree.deep_replace(old, new))
+
+
 # ----------------------------------------------------------------------------------- editing
 
 
@@ -248,7 +257,7 @@ def edit_source(
         except FixError as exc:
             outcomes.extend(Outcome(label, e, "error", str(exc)) for e in todo)
             continue
-        module = module.deep_replace(node, new_node)
+        module = _replaced(module, node, new_node)
         outcomes.extend(Outcome(label, e, "added") for e in todo)
     return module.bytes, outcomes
 
@@ -495,14 +504,14 @@ def _add_constraints(
         spread = f"*{base}.constraints" if base and hints.meta_spread else None
         lines = _constraints_lines(fixes, reference, style, meta_indent, spread)
         statement = _parse_statement("\n".join(lines) + "\n", style)
-        return node.deep_replace(meta, _append_to_block(meta, statement))
+        return _replaced(node, meta, _append_to_block(meta, statement))
     sequence = _sequence(assign.value)
     if sequence is None:
         raise FixError(
             "Meta.constraints is not a list or tuple literal; add the constraint by hand"
         )
     new_sequence = _append_elements(sequence, fixes, reference, style, meta_indent, assign)
-    return node.deep_replace(sequence, new_sequence)
+    return _replaced(node, sequence, new_sequence)
 
 
 def _base_code(node: cst.ClassDef, index: int | None) -> str | None:
@@ -542,7 +551,7 @@ def _insert_meta(node: cst.ClassDef, meta: cst.BaseStatement) -> cst.ClassDef:
         statements, position = [], 0
     elif position > 0:
         meta = meta.with_changes(leading_lines=blank)
-    elif not statements[0].leading_lines:  # a method right after the new Meta
+    elif not getattr(statements[0], "leading_lines", True):  # a method right after the new Meta
         statements[0] = statements[0].with_changes(leading_lines=blank)
     statements.insert(position, meta)
     return node.with_changes(body=block.with_changes(body=statements))
@@ -637,7 +646,7 @@ def _append_elements(
         return _append_multiline(seq, fixes, reference, style, indent, item_indent)
     if elements:
         inline = _append_inline(seq, fixes, reference, style)
-        code = _code(statement.deep_replace(seq, inline))
+        code = _code(_replaced(statement, seq, inline))
         if "\n" not in code and _width(indent) + len(code) <= style.width:
             return inline
     # Empty, or too long for one line: one item per line, with black's magic trailing comma.
@@ -759,7 +768,7 @@ def _reference(module: cst.Module, style: Style) -> tuple[cst.Module, str]:
                 for alias in small.names:
                     if _dotted(alias.name) == "django.db.models":
                         return module, f"{_alias_name(alias)}.UniqueConstraint"
-    bound = _bound_names(module)
+    names_bound = _bound_names(module)
     # A module written with `from django.db.models import CharField, Model` gets
     # UniqueConstraint the same way; otherwise the usual `from django.db import models`.
     from_models = next(
@@ -773,22 +782,22 @@ def _reference(module: cst.Module, style: Style) -> tuple[cst.Module, str]:
         ),
         None,
     )
-    if from_models is not None and "UniqueConstraint" not in bound:
+    if from_models is not None and "UniqueConstraint" not in names_bound:
         statement, small = from_models
         multiline = "\n" in _code(small)
         names = _append_import_multiline(small) if multiline else _append_import_inline(small)
-        new_statement = statement.deep_replace(small, small.with_changes(names=names))
+        new_statement = _replaced(statement, small, small.with_changes(names=names))
         if multiline or _width(_code(new_statement).rstrip()) <= style.width:
-            return module.deep_replace(statement, new_statement), "UniqueConstraint"
+            return _replaced(module, statement, new_statement), "UniqueConstraint"
         new_import = _parse_statement("from django.db.models import UniqueConstraint\n", style)
         return _insert_after(module, statement, new_import), "UniqueConstraint"
-    if "models" not in bound:
-        new_statement = _parse_statement("from django.db import models\n", style)
+    if "models" not in names_bound:
+        new_import = _parse_statement("from django.db import models\n", style)
         anchor = _import_anchor(header)
-        return _insert_after(module, anchor, new_statement), "models.UniqueConstraint"
-    if "UniqueConstraint" not in bound:
-        new_statement = _parse_statement("from django.db.models import UniqueConstraint\n", style)
-        return _insert_after(module, _import_anchor(header), new_statement), "UniqueConstraint"
+        return _insert_after(module, anchor, new_import), "models.UniqueConstraint"
+    if "UniqueConstraint" not in names_bound:
+        new_import = _parse_statement("from django.db.models import UniqueConstraint\n", style)
+        return _insert_after(module, _import_anchor(header), new_import), "UniqueConstraint"
     raise FixError("both `models` and `UniqueConstraint` name something else in this module")
 
 
@@ -818,9 +827,9 @@ def _q_reference(module: cst.Module, style: Style, reference: str) -> tuple[cst.
         names = (
             _append_import_multiline(small, "Q") if multiline else _append_import_inline(small, "Q")
         )
-        new_statement = statement.deep_replace(small, small.with_changes(names=names))
+        new_statement = _replaced(statement, small, small.with_changes(names=names))
         if multiline or _width(_code(new_statement).rstrip()) <= style.width:
-            return module.deep_replace(statement, new_statement), "Q"  # type: ignore[arg-type]
+            return _replaced(module, statement, new_statement), "Q"
     new_import = _parse_statement("from django.db.models import Q\n", style)
     return _insert_after(module, _import_anchor(header), new_import), "Q"
 
@@ -877,13 +886,13 @@ def _import_anchor(header: list[cst.SimpleStatementLine]) -> cst.SimpleStatement
             for small in s.body
         )
     ]
-    return (django or header or [None])[-1]
+    return (django or header)[-1] if (django or header) else None
 
 
 def _insert_after(
-    module: cst.Module, anchor: cst.BaseStatement | None, statement: cst.BaseStatement
+    module: cst.Module, anchor: cst.CSTNode | None, statement: cst.BaseStatement
 ) -> cst.Module:
-    body = list(module.body)
+    body: list[cst.CSTNode] = list(module.body)
     if anchor is None:
         # After a module docstring and `from __future__` imports, else first.
         index = 0
@@ -1045,7 +1054,7 @@ def _line_length(cwd: str) -> int:
 
 
 def _diff(changed: dict[str, tuple[bytes, bytes]], cwd: str) -> str:
-    out = []
+    out: list[str] = []
     for path, (old, new) in sorted(changed.items()):
         name = _relative(path, cwd).replace(os.sep, "/")
         out.extend(
