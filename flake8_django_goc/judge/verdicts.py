@@ -27,6 +27,10 @@ from flake8_django_goc.rules import (
     ConstraintFix,
     Finding,
     constraint_name,
+    dgc001,
+    dgc002,
+    dgc003,
+    dgc004,
     dgc005,
     dgc006,
     dgc101,
@@ -363,22 +367,6 @@ def _uncovered(
     model = target.model
     label = model.concrete_label or model.label
     written = tuple(f for f in (*lookup.adds, *lookup.plain) if f)
-    parts = [
-        f"{_call_text(call, target)} looks up {fields_text(_looked_up(lookup))} but no unique "
-        f"constraint on {label} covers them: concurrent calls can insert duplicate rows."
-    ]
-    if lookup.filter_only:
-        dropped = ", ".join(lookup.filter_only)
-        parts.append(
-            f"{call.method}() writes only plain keyword arguments to the created row, "
-            f"not {dropped}."
-        )
-    for unique_set in unenforced:
-        parts.append(f"{unique_set.describe()} would, but {unique_set.unenforced_reason}.")
-    if not model.managed:
-        parts.append(
-            f"{label} is unmanaged (managed = False): Django creates no constraint for it."
-        )
     partial = _partial_fix(model, lookup)
     fix = constraint_fix(model, written)
     fixes = []
@@ -392,11 +380,18 @@ def _uncovered(
             )
             fixes.append(f"add {kind}{offered.code()}{where} ({offered.business_rule()})")
     unique = [f for f in _unique_fields(model) if f not in written]
-    if unique:
-        fixes.append(f"look up by a unique field ({', '.join(unique[:3])})")
-    if fixes:
-        parts.append("Fix: " + " or ".join(fixes) + ".")
-    return Finding(DGC001, " ".join(parts), partial or fix)
+    text = dgc001.message(
+        _call_text(call, target),
+        _looked_up(lookup),
+        label,
+        method=call.method,
+        dropped=lookup.filter_only,
+        unenforced=[(u.describe(), u.unenforced_reason or "") for u in unenforced],
+        unmanaged=not model.managed,
+        fixes=fixes,
+        unique=unique,
+    )
+    return Finding(DGC001, text, partial or fix)
 
 
 def _null_remedy(
@@ -436,13 +431,7 @@ def _defect(call: CallSite, target: Target, best: Candidate, lookup: Lookup) -> 
     head = _call_text(call, target)
     if best.code == DGC004:
         remedy, fix = _null_remedy(model, s, best.detail.split(", "))
-        return Finding(
-            DGC004,
-            f"{head} sets nullable {best.detail} to None, and NULLs never collide in "
-            f"{s.describe()}: concurrent calls can insert duplicate rows. Fix: look up a non-null "
-            f"value{remedy}.",
-            fix,
-        )
+        return Finding(DGC004, dgc004.message(head, best.detail, s.describe(), remedy), fix)
     if best.code == DGC002:
         condition = s.condition.text if s.condition is not None else "?"
         if best.detail == "false":
@@ -458,22 +447,7 @@ def _defect(call: CallSite, target: Target, best: Candidate, lookup: Lookup) -> 
             remedy += f", or add the partial {partial.code()} ({partial.business_rule()})"
         if fix is not None:
             remedy += f", or add an unconditional {fix.code()} ({fix.business_rule()})"
-        fix = partial or fix
-        return Finding(
-            DGC002,
-            f"{head} is covered only by the conditional {s.describe()} with condition "
-            f"{condition}, and {why}: concurrent calls can insert duplicate rows. Fix: put values "
-            f"that satisfy the condition in the lookup{remedy}.",
-            fix,
-        )
-    when = (
-        f"{call.method}() runs in its own transaction, so even outside transaction.atomic() "
-        if call.method in CREATE_DEFAULTS_METHODS
-        else "inside transaction.atomic() or ATOMIC_REQUESTS "
-    )
-    return Finding(
-        DGC003,
-        f"{head} is covered only by the deferrable {s.describe()} (Deferrable.DEFERRED): {when}"
-        f"the IntegrityError is raised at COMMIT, after {call.method}() stopped catching it. Fix: "
-        "make it Deferrable.IMMEDIATE or drop deferrable.",
-    )
+        text = dgc002.message(head, s.describe(), condition, why, remedy)
+        return Finding(DGC002, text, partial or fix)
+    own = call.method in CREATE_DEFAULTS_METHODS
+    return Finding(DGC003, dgc003.message(head, s.describe(), call.method, own_transaction=own))

@@ -89,3 +89,37 @@ RULE = Rule(
     references=(GET_OR_CREATE, UPDATE_OR_CREATE, CONSTRAINTS, TICKET_12579, TICKET_30199),
     race=True,
 )
+
+
+def message(
+    call: str,
+    looked_up: tuple[str, ...],
+    label: str,
+    *,
+    method: str,
+    dropped: tuple[str, ...],
+    unenforced: list[tuple[str, str]],
+    unmanaged: bool,
+    fixes: list[str],
+    unique: list[str],
+) -> str:
+    """``dropped``: lookup keys the INSERT does not write; ``unenforced``: (set, why the database
+    lacks it) for sets that would cover; ``fixes``: the constraints judge offers, as text."""
+    parts = [
+        f"{call} looks up ({', '.join(looked_up)}) but no unique constraint on {label} covers "
+        "them: concurrent calls can insert duplicate rows."
+    ]
+    if dropped:
+        parts.append(
+            f"{method}() writes only plain keyword arguments to the created row, "
+            f"not {', '.join(dropped)}."
+        )
+    parts += [f"{what} would, but {why}." for what, why in unenforced]
+    if unmanaged:
+        parts.append(
+            f"{label} is unmanaged (managed = False): Django creates no constraint for it."
+        )
+    offers = [*fixes, *([f"look up by a unique field ({', '.join(unique[:3])})"] if unique else [])]
+    if offers:
+        parts.append("Fix: " + " or ".join(offers) + ".")
+    return " ".join(parts)

@@ -65,3 +65,13 @@ RULE = Rule(
     references=(GET_OR_CREATE, CONDITION, TICKET_12579),
     race=True,
 )
+
+
+def message(call: str, unique_set: str, condition: str, why: str, remedy: str) -> str:
+    """``why``: whether the created row fails the condition or is not shown to meet it;
+    ``remedy``: the constraints judge offers, each starting with ", or"."""
+    return (
+        f"{call} is covered only by the conditional {unique_set} with condition {condition}, and "
+        f"{why}: concurrent calls can insert duplicate rows. Fix: put values that satisfy the "
+        f"condition in the lookup{remedy}."
+    )

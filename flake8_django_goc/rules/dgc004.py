@@ -68,3 +68,11 @@ RULE = Rule(
     references=(GET_OR_CREATE, NULLS_DISTINCT, TICKET_34701),
     race=True,
 )
+
+
+def message(call: str, nullable: str, unique_set: str, remedy: str) -> str:
+    """``remedy``: what the database can do with NULLs, starting with ", or"."""
+    return (
+        f"{call} sets nullable {nullable} to None, and NULLs never collide in {unique_set}: "
+        f"concurrent calls can insert duplicate rows. Fix: look up a non-null value{remedy}."
+    )
