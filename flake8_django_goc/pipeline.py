@@ -7,7 +7,11 @@ import dataclasses
 import sys
 from dataclasses import dataclass, field
 
+from flake8_django_goc.find.pairs import could_contain_pair, find_handrolled
 from flake8_django_goc.find.records import CallSite, ModuleFacts, could_contain_call
+from flake8_django_goc.judge.bulk import Verdict, bulk_verdict
+from flake8_django_goc.judge.collisions import judge_call
+from flake8_django_goc.judge.handrolled import judge_handrolled
 from flake8_django_goc.judge.locks import drop_race_findings, serialised
 from flake8_django_goc.judge.verdicts import judge
 from flake8_django_goc.resolve.receivers import (
@@ -21,6 +25,7 @@ from flake8_django_goc.resolve.receivers import (
 )
 from flake8_django_goc.rules import DGC100, Finding, dgc100
 from flake8_django_goc.schema import Schema, findings_for_file
+from flake8_django_goc.schema.orm import BULK_METHODS
 
 
 @dataclass(frozen=True)
@@ -51,11 +56,25 @@ def check_source(
     return judge_parsed(parse_source(source, tree), filename, schema, serializers)
 
 
+def could_hold_finding(source: str) -> bool:
+    """The text gate: a get_or_create-family name, or a hand-written check and create."""
+    return could_contain_call(source) or could_contain_pair(source)
+
+
 def parse_source(source: str, tree: ast.AST | None = None) -> Parsed | None:
     """The calls of one file (libcst); None when it cannot hold one. Needs no Schema, so the
-    command can run it while Django is being set up."""
-    if not could_contain_call(source):
-        return None
+    command can run it while Django is being set up. Hand-written checks (DGC008-DGC010) come
+    from the ast alone (find/pairs.py)."""
+    handrolled = find_handrolled(source, tree) if could_contain_pair(source) else None
+    parsed = _parse_calls(source, tree) if could_contain_call(source) else None
+    if not handrolled:
+        return parsed
+    facts = parsed[0] if parsed is not None else handrolled.facts
+    assert facts is not None  # HandRolled carries the ast's import table when it holds anything
+    return dataclasses.replace(facts, handrolled=handrolled), parsed[1] if parsed else []
+
+
+def _parse_calls(source: str, tree: ast.AST | None) -> Parsed | None:
     from flake8_django_goc.find.calls import (  # libcst, only for candidate files
         find_calls,
         positions_from_ast,
@@ -86,17 +105,22 @@ def judge_parsed(
             findings = drop_race_findings(findings)  # a lock serialises the calls
         result.resolved += resolved
         result.reports.extend(Report(found.line, found.col, f) for f in findings)
+    if facts.handrolled:  # DGC008-DGC010
+        located = judge_handrolled(facts.handrolled, ctx, schema, serializers)
+        result.reports.extend(Report(f.line, f.col, f.finding) for f in located)
     return result
 
 
 def check_call(found: CallSite, ctx: ModuleContext, schema: Schema) -> tuple[list[Finding], bool]:
     """The findings for one call, and whether it was tied to a model (else only DGC100)."""
     call = with_constants(with_known_values(found, ctx, schema), ctx, schema)
+    # judge_call: judge() and DGC011; bulk_create(): DGC012
+    verdict = bulk_verdict(ctx, schema) if call.method in BULK_METHODS else judge_call
     resolution = resolve(call, ctx, schema)
     if isinstance(resolution, Target):
-        return judge(call, resolution), True
+        return verdict(call, resolution), True
     if isinstance(resolution, Candidates):
-        findings = _judge_candidates(call, resolution)
+        findings = _judge_candidates(call, resolution, verdict)
         if findings is not None:
             return findings, True
         owners = [t.via for t in resolution.targets]
@@ -117,8 +141,10 @@ def _unresolved(call: CallSite, reason: str) -> Finding:
     return Finding(DGC100, dgc100.message(call.receiver_code, call.method, reason))
 
 
-def _judge_candidates(call: CallSite, candidates: Candidates) -> list[Finding] | None:
-    verdicts = [(t, judge(call, t)) for t in candidates.targets]
+def _judge_candidates(
+    call: CallSite, candidates: Candidates, verdict: Verdict = judge
+) -> list[Finding] | None:
+    verdicts = [(t, verdict(call, t)) for t in candidates.targets]
     labels = [t.model.label for t in candidates.targets]
     if not candidates.each:
         code_sets = {frozenset(f.code for f in findings) for _, findings in verdicts}

@@ -91,6 +91,8 @@ class Plugin:
                 )
                 return
             raise ExecutionError(f"flake8-django-goc: {exc}") from None
+        for warning in schema.warnings:  # what could not be read is named, and left out
+            sys.stderr.write(f"flake8-django-goc: warning: {warning}\n")
         try:
             extra = split_entries(options.django_goc_extra_unique or "")
             cls.schema = with_extra_unique(schema, extra)

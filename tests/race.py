@@ -23,7 +23,7 @@ from typing import Any
 TESTS_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = TESTS_DIR / "fixtures" / "project"
 DEFAULT_SETTINGS = "goc_project.settings"
-FIXTURE_APPS = ("shop", "library", "inherit", "modern", "local", "realworld")
+FIXTURE_APPS = ("shop", "library", "inherit", "modern", "local", "realworld", "handrolled")
 METHODS = frozenset({"get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create"})
 CODES = frozenset(f"DGC00{n}" for n in range(1, 8))
 

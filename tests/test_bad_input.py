@@ -184,8 +184,9 @@ def test_odd_files_do_not_crash(tmp_path: Path) -> None:
     assert dgc == [
         "app/views.py:5:12: DGC001 Thing.objects.get_or_create() looks up (name) but no unique "
         "constraint on app.Thing covers them: concurrent calls can insert duplicate rows. "
-        'Fix: add models.UniqueConstraint(fields=["name"], name="app_thing_name_uniq") or look '
-        "up by a unique field (id)."
+        'Fix: add models.UniqueConstraint(fields=["name"], name="app_thing_name_uniq") (this '
+        "makes (name) unique for every row: check that it is the business rule) or look up by a "
+        "unique field (id)."
     ], output
     assert "app/syntax.py:1" in result.stdout and "E999" in result.stdout
 

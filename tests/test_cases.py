@@ -16,12 +16,16 @@ from pathlib import Path
 import pytest
 from flake8_run import PROJECT, parse_reports, run_flake8
 
+from flake8_django_goc.rules import RULES
+
 EXPECT = re.compile(r"#\s*expect:\s*([A-Za-z0-9, ]+?)\s*(?:#|$)")
 SETTINGS = re.compile(r"^#\s*settings:\s*(\S+)", re.MULTILINE)
 REQUIRES = re.compile(r"^#\s*requires-django:\s*(\d+)\.(\d+)", re.MULTILINE)
 DJANGO = tuple(int(p) for p in metadata.version("django").split(".")[:2])
 DEFAULT_SETTINGS = "goc_project.settings"
 METHODS = {"get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create"}
+BULK_METHODS = {"bulk_create", "abulk_create"}
+BULK_OPTIONS = {"ignore_conflicts", "update_conflicts"}
 
 
 def case_files() -> list[Path]:
@@ -59,16 +63,33 @@ def call_lines(path: Path) -> set[int]:
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
-        and node.func.attr in METHODS
+        and (
+            node.func.attr in METHODS
+            or (
+                node.func.attr in BULK_METHODS and any(k.arg in BULK_OPTIONS for k in node.keywords)
+            )
+        )
     }
 
 
+def opted_in_by(path: Path) -> tuple[str, ...]:
+    """The opt-in codes a file expects somewhere: selected for that file (others stay off)."""
+    codes = {c for found in expectations(path).values() for c in found}
+    return tuple(sorted(c for c in codes if c in RULES and RULES[c].opt_in))
+
+
+def group_of(path: Path) -> tuple[str, tuple[str, ...]]:
+    return settings_of(path), opted_in_by(path)
+
+
 @functools.cache
-def reports_for(settings: str) -> dict[tuple[str, int], frozenset[str]]:
-    files = [p for p in case_files() if settings_of(p) == settings]
+def reports_for(group: tuple[str, tuple[str, ...]]) -> dict[tuple[str, int], frozenset[str]]:
+    settings, opted = group
+    files = [p for p in case_files() if group_of(p) == group]
     rel = [str(p.relative_to(PROJECT)) for p in files]
+    select = ",".join(("DGC", *opted))
     result = run_flake8(
-        "--select", "DGC", "--django-settings-module", settings, "--format", FORMAT_ARG, *rel
+        "--select", select, "--django-settings-module", settings, "--format", FORMAT_ARG, *rel
     )
     assert result.returncode in (0, 1) and "critical error" not in result.stdout, (
         result.stdout + result.stderr
@@ -94,7 +115,7 @@ def _cases() -> list[pytest.param]:
 
 @pytest.mark.parametrize(("rel", "line", "expected"), _cases())
 def test_expectation(rel: str, line: int, expected: frozenset[str]) -> None:
-    reported = reports_for(settings_of(PROJECT / rel))
+    reported = reports_for(group_of(PROJECT / rel))
     got = reported.get((rel, line), frozenset())
     source = (PROJECT / rel).read_text(encoding="utf-8").splitlines()[line - 1].strip()
     assert got == expected, f"{rel}:{line}: {source}"
@@ -106,7 +127,7 @@ def test_every_call_has_an_expectation_and_nothing_else_is_reported(rel: str) ->
     expected = expectations(path)
     missing = sorted(call_lines(path) - set(expected))
     assert not missing, f"calls without `# expect:` in {rel} at lines {missing}"
-    reported = reports_for(settings_of(path))
+    reported = reports_for(group_of(path))
     extra = sorted(line for (p, line) in reported if p == rel and line not in expected)
     assert not extra, f"reports on lines without an expectation in {rel}: {extra}"
 

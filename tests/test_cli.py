@@ -19,7 +19,7 @@ from test_bad_input import make_project
 from flake8_django_goc.commands import check as cli
 from flake8_django_goc.find import calls
 from flake8_django_goc.report import formats
-from flake8_django_goc.rules import RULES, opted_in
+from flake8_django_goc.rules import OPT_IN, RULES, opted_in
 
 SETTINGS = "site_cfg.settings"
 CALL = 'Thing.objects.get_or_create(name="a")'
@@ -227,6 +227,8 @@ def test_noqa_line_mapping_is_flake8s(source: str) -> None:
         (["DGC"], None, None, ["DGC001", "DGC00"]),
         (["D"], ["DGC101"], ["DG"], ["DGC10"]),
         (None, ["DGC1"], ["DGC1"], None),
+        (None, ["DGC011"], None, None),  # an opt-in rule among default-on ones: by its code
+        (["DGC01"], None, None, None),
         ([], None, [], None),
     ],
 )
@@ -245,7 +247,7 @@ def test_selection_is_flake8s_decision(
             ignore=ignore,
             extend_ignore=extend_ignore,
             extended_default_select=["C90", "F", "E", "W", "DGC"],
-            extended_default_ignore=["DGC1"],
+            extended_default_ignore=list(OPT_IN),  # as the plugin registers it
         )
     )
     chosen = opted_in([*(select or ()), *(extend_select or ())])
@@ -263,13 +265,24 @@ def test_selection_is_flake8s_decision(
     selection = cli.Selection(options)
     for code in RULES:
         by_flake8 = engine.decision_for(code) is Decision.Selected
-        if code.startswith("DGC1"):
+        if code.startswith(OPT_IN):
             by_flake8 = by_flake8 and code in chosen  # the plugin's opt-in filter
         assert selection.wants(code) == by_flake8, code
 
 
 def test_gate_is_the_finders() -> None:
-    assert cli.could_contain_call is calls.could_contain_call
+    from flake8_django_goc import pipeline
+    from flake8_django_goc.find import pairs
+
+    assert cli.could_hold_finding is pipeline.could_hold_finding
+    for source in (
+        "x.get_or_create()",
+        "try:\n    M.objects.get()\nexcept M.DoesNotExist:\n    M.objects.create()\n",
+        "import os\n",
+    ):
+        assert pipeline.could_hold_finding(source) == (
+            calls.could_contain_call(source) or pairs.could_contain_pair(source)
+        )
 
 
 # ---------------------------------------------------------------------------------- exit codes
@@ -282,8 +295,9 @@ def test_exit_codes(project: Path) -> None:
     assert found.stdout == (
         "./app/views.py:5:12: DGC001 Thing.objects.get_or_create() looks up (name) but no unique "
         "constraint on app.Thing covers them: concurrent calls can insert duplicate rows. "
-        'Fix: add models.UniqueConstraint(fields=["name"], name="app_thing_name_uniq") or look '
-        "up by a unique field (id).\n"
+        'Fix: add models.UniqueConstraint(fields=["name"], name="app_thing_name_uniq") (this '
+        "makes (name) unique for every row: check that it is the business rule) or look up by a "
+        "unique field (id).\n"
     )
     assert found.stderr == ""
     assert run_cli(*settings, "--exit-zero", cwd=project).returncode == 0

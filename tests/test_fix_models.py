@@ -619,15 +619,16 @@ def not_ours(first, last):
 # The example's findings that carry a constraint (README): views.py line -> code.
 FIXED_EXAMPLE_LINES = {16: "DGC001", 28: "DGC002", 46: "DGC004"}
 ADDED = [
-    "extra_event_kind_day_uniq",
+    # Literal lookup values become the condition of a partial constraint (issue #10).
+    "extra_event_day_kind_talk_uniq",
     "extra_label_text_uniq",
     "extra_place_name_city_uniq",
-    "extra_room_venue_floor_uniq",
+    "extra_room_venue_floor_1_uniq",
     "extra_tag_name_kind_uniq",
     "extra_venue_city_name_uniq",
     "shop_basket_owner_uniq",
     "shop_coupon_code_campaign_uniq",
-    "shop_order_customer_status_uniq",
+    "shop_order_customer_status_new_uniq",
 ]
 
 
@@ -701,12 +702,22 @@ def test_fix_models_adds_every_constraint(fixed: tuple[Path, dict[str, str], str
     for name in ADDED:
         assert any(name in text for text in after.values()), name
     # The follow-up: duplicates first, then makemigrations for the apps touched.
-    assert 'Order.objects.values("customer", "status").annotate(n=Count("pk"))' in stdout
+    # A partial constraint's duplicates are only the rows its condition selects.
+    assert 'Order.objects.filter(status="new").values("customer").annotate(n=Count("pk"))' in stdout
     assert (
         ".filter(n__gt=1)" in stdout and "from shop.models import Basket, Coupon, Order" in stdout
     )
     assert "python manage.py makemigrations extra shop" in stdout
-    assert "note: unlike the conditional constraint" in stdout  # DGC002's unconditional fix
+    assert (
+        "note: unlike the conditional constraint, this makes (owner) unique for every row: "
+        "check that it is the business rule" in stdout  # DGC002's unconditional fix
+    )
+    # Every DGC001 constraint asks the same of the user.
+    assert (
+        'note: this makes (customer) unique for every row with status="new": check that it '
+        "is the business rule" in stdout
+    )
+    assert "note: this makes (name, city) unique for every row: check" in stdout
     assert "not added to auth.User: auth.User is defined outside this project" in stdout
 
 
@@ -728,7 +739,9 @@ def test_rest_of_the_files_is_byte_identical(fixed: tuple[Path, dict[str, str], 
         '            models.UniqueConstraint(fields=["number"], name="room_number_uniq"),'
         "  # by number\n"
         "            models.UniqueConstraint(\n"
-        '                fields=["venue", "floor"], name="extra_room_venue_floor_uniq"\n'
+        '                fields=["venue"],\n'
+        "                condition=models.Q(floor=1),\n"
+        '                name="extra_room_venue_floor_1_uniq",\n'
         "            ),\n"
         "            # more to come\n"
         "        )\n"
@@ -851,7 +864,7 @@ def test_selection_and_noqa_are_respected(tmp_path: Path) -> None:
     result = command(project, "fix-models", "--dry-run", "--extend-ignore", "DGC002", "shop")
     assert result.returncode == 1, result.stderr
     assert "shop_coupon_code_campaign_uniq" in result.stdout
-    assert "shop_order_customer_status_uniq" not in result.stdout  # silenced inline
+    assert "shop_order_customer" not in result.stdout  # silenced inline
     assert "shop_basket_owner_uniq" not in result.stdout  # DGC002 ignored
 
 
@@ -869,7 +882,7 @@ def test_a_model_that_cannot_be_edited_exits_2(tmp_path: Path) -> None:
     assert "not added to extra.Venue" in result.stderr
     assert "not a list or tuple literal" in result.stderr
     assert "Traceback" not in result.stderr
-    assert "extra_event_kind_day_uniq" in places.read_text(encoding="utf-8")  # the rest applied
+    assert "extra_event_day_kind_talk_uniq" in places.read_text(encoding="utf-8")  # the rest
 
 
 @pytest.mark.parametrize(

@@ -213,7 +213,8 @@ def test_filters_before_the_call() -> None:
 def test_findings_carry_the_constraint_fix() -> None:
     thing = model(NAME, OWNER)
     schema = Schema(models={thing.label: thing}, by_path={"app.models.Thing": thing.label})
-    source = "from app.models import Thing\nThing.objects.get_or_create(owner=u, name='a')"
+    # Not a literal name: a literal would make the partial constraint the fix (test_advice.py).
+    source = "from app.models import Thing\nThing.objects.get_or_create(owner=u, name=n)"
     facts, (site,) = find_calls(source)
     target = resolve(site, ModuleContext(facts, "app.views"), schema)
     assert isinstance(target, Target)

@@ -40,11 +40,11 @@ from flake8_django_goc.commands.flake8_compat import (
     noqa_line_mapping,
     read_source,
 )
-from flake8_django_goc.find.records import could_contain_call
 from flake8_django_goc.options import CHECK, given, key_list, parent
 from flake8_django_goc.pipeline import (
     FileResult,
     Parsed,
+    could_hold_finding,
     describe_failure,
     is_internal_error,
     judge_parsed,
@@ -134,6 +134,17 @@ class Checker:
         self.progress = progress or Progress(sys.stderr, enabled=False)
         self.run = Run()
         self._by_file: list[tuple[str, list[Result]]] = []
+        if schema is not None:
+            self.loaded(schema)
+
+    def loaded(self, schema: Schema) -> None:
+        """Use ``schema``; what could not be read of the project is named once, on stderr and
+        in the report (a missing related model, an unreadable manager...)."""
+        self.schema = schema
+        self.run.warnings = list(schema.warnings)
+        for warning in schema.warnings:
+            self.progress.clear()
+            note(f"warning: {warning}")
 
     def skip(self, path: str, reason: str, internal: bool = False, line: int | None = None) -> None:
         """A file the check could not go through: the run is incomplete (exit code 2)."""
@@ -157,7 +168,7 @@ class Checker:
         show("reading files")
         items = [item for item in map(self._read, paths) if item is not None]
         self.run.checked = len(items)
-        candidates = [i for i in items if could_contain_call(i.source) and not self._noqa_file(i)]
+        candidates = [i for i in items if could_hold_finding(i.source) and not self._noqa_file(i)]
         workers = min(jobs, len(candidates))
         pool = None
         if workers >= 2 and "fork" in multiprocessing.get_all_start_methods():
@@ -166,7 +177,7 @@ class Checker:
             pending = pool.map_async(_parse, candidates, chunksize=1) if pool else None
             if load is not None:
                 show(f"setting Django up; parsing {len(candidates)} of {len(items)} files")
-                self.schema = load()
+                self.loaded(load())
             show(f"parsing {len(candidates)} of {len(items)} files")
             parsed = pending.get() if pending else [_parse(item) for item in candidates]
         finally:
@@ -177,7 +188,7 @@ class Checker:
             self._record(self._judge(item, outcome))
         self.progress.clear()
         for item in items:  # a settings file DGC007 reports on has no call but is checked
-            settings = not could_contain_call(item.source) and self._wanted(item)
+            settings = not could_hold_finding(item.source) and self._wanted(item)
             if settings and not self._noqa_file(item):
                 self._record(self._judge(item, _ParseOutcome()))
 
@@ -197,7 +208,8 @@ class Checker:
 
     def _wanted(self, item: _Prepared) -> bool:
         """The gate, once the Schema is known: a candidate, or a settings file to report on."""
-        return could_contain_call(item.source) or bool(
+        assert self.schema is not None, "the Schema is loaded before files are judged"
+        return could_hold_finding(item.source) or bool(
             findings_for_file(self.schema.settings_findings, item.path)
         )
 
@@ -205,6 +217,7 @@ class Checker:
         # A file Python cannot parse (flake8: E999) is not a clean file: it was not checked.
         if parsed.failure is not None:
             return _Outcome(item.path, failure=parsed.failure, line=parsed.line)
+        assert self.schema is not None, "the Schema is loaded before files are judged"
         try:
             result = judge_parsed(parsed.calls, item.path, self.schema, self.serializers)
         except Exception as exc:  # one odd file must not end the run

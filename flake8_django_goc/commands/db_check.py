@@ -108,7 +108,7 @@ def main(argv: list[str]) -> int:
     missing_paths = [p for p in args.paths if not os.path.exists(p)]
     if missing_paths:
         return fail(f"no such file or directory: {', '.join(missing_paths)}")
-    selection = Selection(options)  # type: ignore[arg-type]  # as in check.py: frozen Options
+    selection = Selection(options)
 
     from flake8_django_goc.commands.fix_models import FixCollector
     from flake8_django_goc.schema.django import database
@@ -126,7 +126,7 @@ def main(argv: list[str]) -> int:
         return judged_schema(declared, facts)
 
     # DGC203 counts what DGC001/002/004 propose, even when only DGC2 codes are reported.
-    judging = _Proposals(options) if selection.wants(DGC203) else selection  # type: ignore[arg-type]
+    judging = _Proposals(options) if selection.wants(DGC203) else selection
     collector = FixCollector(None, judging, args.disable_noqa, options.serializers)  # type: ignore[arg-type]
     paths = discover(args.paths or ["."], Excluder(options.exclude, cwd), options.no_migrations)
     try:

@@ -18,14 +18,14 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import libcst as cst
 
 from flake8_django_goc.commands import check as cli
 from flake8_django_goc.options import FIX, given, parent
 from flake8_django_goc.report.formats import Result
-from flake8_django_goc.rules import DGC002, ConstraintFix
+from flake8_django_goc.rules import DGC001, DGC002, ConstraintFix
 from flake8_django_goc.schema.declared import ConfigError
 from flake8_django_goc.schema.django.meta import meta_inheritance
 from flake8_django_goc.schema.django.setup import SetupError
@@ -39,7 +39,7 @@ DEFAULT_WIDTH = 88  # black's and ruff's default; used unless pyproject.toml say
 
 DESCRIPTION = """\
 Add the UniqueConstraint each reported finding names to the model's Meta.constraints (the
-findings of DGC001, DGC002 and DGC004 that carry a fix), then print the follow-up: remove
+findings of DGC001, DGC002, DGC004 and DGC012 that carry a fix), then print the follow-up: remove
 existing duplicates, run makemigrations. Takes the options of the check command."""
 
 EPILOG = """\
@@ -74,7 +74,7 @@ class FixCollector(cli.Checker):
         serializers: tuple[str, ...] = (),
     ) -> None:
         super().__init__(schema, selection, disable_noqa, serializers, on_report=self._reported)
-        self.wanted: dict[tuple[str, tuple[str, ...]], Wanted] = {}
+        self.wanted: dict[tuple[str, tuple[str, ...], tuple[tuple[str, object], ...]], Wanted] = {}
 
     def _reported(self, result: Result, finding: Finding) -> None:
         # Called for each finding reported, after selection and noqa.
@@ -84,7 +84,7 @@ class FixCollector(cli.Checker):
     def want(self, fix: ConstraintFix, finding: Result) -> None:
         # One constraint per model and field set; nulls_distinct=False also covers a plain
         # request for the same fields (and shares its name).
-        key = (fix.model, tuple(sorted(fix.fields)))
+        key = (fix.model, tuple(sorted(fix.fields)), tuple(sorted(fix.condition, key=repr)))
         entry = self.wanted.get(key)
         if entry is None:
             entry = self.wanted[key] = Wanted(fix)
@@ -160,6 +160,8 @@ def _cannot_fix(
         return f"{fix.model} is defined outside this project ({model.file})"
     if "<locals>" in model.qualname:
         return f"{fix.model} is defined inside a function"
+    if fix.condition and not model.backend.partial:
+        return f"the {model.backend.vendor} database does not create conditional constraints"
     if fix.nulls_distinct is False:
         if _version(schema.django_version) < (5, 0):
             return "nulls_distinct needs Django 5.0+"
@@ -186,6 +188,15 @@ def meta_hints(label: str) -> MetaHints:
     return MetaHints(**meta_inheritance(label))
 
 
+_Tree = TypeVar("_Tree", bound=cst.CSTNode)
+
+
+def _replaced(tree: _Tree, old: cst.CSTNode, new: cst.CSTNode) -> _Tree:
+    """``tree.deep_replace(old, new)``, typed as the tree it returns (libcst's own annotation
+    asks ``new`` to be of the tree's type)."""
+    return cast(_Tree, tree.deep_replace(old, new))
+
+
 # ----------------------------------------------------------------------------------- editing
 
 
@@ -207,6 +218,7 @@ def edit_source(
     style = Style(module.default_indent, _quote(module), width)
     outcomes: list[Outcome] = []
     reference: str | None = None
+    q_named: str | None = None  # how Q is named, once a conditional constraint needs it
     for model_plan in models:
         label = model_plan.facts.label
         found = _find_class(module, model_plan.facts.qualname)
@@ -228,6 +240,16 @@ def edit_source(
         if reference is None:
             module, reference = _reference(module, style)
             node, depth = _find_class(module, model_plan.facts.qualname) or (node, depth)
+        if q_named is None and any(e.fix.condition for e in todo):
+            try:
+                module, q_named = _q_reference(module, style, reference)
+            except FixError as exc:
+                for entry in [e for e in todo if e.fix.condition]:
+                    outcomes.append(Outcome(label, entry, "error", str(exc)))
+                todo = [e for e in todo if not e.fix.condition]
+                if not todo:
+                    continue
+            node, depth = _find_class(module, model_plan.facts.qualname) or (node, depth)
         try:
             new_node = _add_constraints(
                 node, [e.fix for e in todo], reference, style, depth, model_plan.hints
@@ -235,7 +257,7 @@ def edit_source(
         except FixError as exc:
             outcomes.extend(Outcome(label, e, "error", str(exc)) for e in todo)
             continue
-        module = module.deep_replace(node, new_node)
+        module = _replaced(module, node, new_node)
         outcomes.extend(Outcome(label, e, "added") for e in todo)
     return module.bytes, outcomes
 
@@ -277,6 +299,8 @@ class _Existing:
     fields: frozenset[str] | None
     plain: bool  # no condition, expressions, deferrable
     nulls_distinct: bool | None
+    # `condition=Q(k=literal, ...)` as a set of pairs; None: no condition or not such a Q.
+    condition: frozenset[tuple[str, object]] | None = None
 
 
 def _existing_constraints(node: cst.ClassDef) -> list[_Existing]:
@@ -295,6 +319,10 @@ def _existing_constraints(node: cst.ClassDef) -> list[_Existing]:
         plain = not any(a.keyword is None for a in call.args) and not (
             {"condition", "deferrable", "include", "opclasses", "expressions"} & set(kwargs)
         )
+        only_condition = not any(a.keyword is None for a in call.args) and not (
+            {"deferrable", "include", "opclasses", "expressions"} & set(kwargs)
+        )
+        condition = _q_pairs(kwargs.get("condition")) if only_condition else None
         distinct = kwargs.get("nulls_distinct")
         found.append(
             _Existing(
@@ -304,15 +332,40 @@ def _existing_constraints(node: cst.ClassDef) -> list[_Existing]:
                 False
                 if isinstance(distinct, cst.Name) and distinct.value == "False"
                 else (None if distinct is None else True),
+                condition,
             )
         )
     return found
+
+
+def _q_pairs(node: cst.BaseExpression | None) -> frozenset[tuple[str, object]] | None:
+    """``Q(status="new", ...)`` with literal keyword values, as pairs."""
+    import ast
+
+    if not isinstance(node, cst.Call) or _callee(node.func) != "Q" or not node.args:
+        return None
+    pairs = []
+    for arg in node.args:
+        if arg.keyword is None:
+            return None
+        try:
+            value = ast.literal_eval(_code(arg.value))
+        except (ValueError, SyntaxError):
+            return None
+        pairs.append((arg.keyword.value, value))
+    return frozenset(pairs)
 
 
 def _present(fix: ConstraintFix, existing: list[_Existing]) -> bool:
     for constraint in existing:
         if constraint.name == fix.name:
             return True
+        if fix.condition:
+            if constraint.fields == frozenset(fix.fields) and constraint.condition == frozenset(
+                fix.condition
+            ):
+                return True
+            continue
         if (
             constraint.plain
             and constraint.fields == frozenset(fix.fields)
@@ -391,6 +444,9 @@ def constraint_text(fix: ConstraintFix, reference: str, style: Style, column: in
     (followed by a comma); continuation lines are relative to the start of the call."""
     q = style.quote
     args = ["fields=[" + ", ".join(f"{q}{name}{q}" for name in fix.fields) + "]"]
+    if fix.condition:
+        pairs = ", ".join(f"{key}={_literal(value, q)}" for key, value in fix.condition)
+        args.append(f"condition={_q_name(reference)}({pairs})")
     if fix.nulls_distinct is False:
         args.append("nulls_distinct=False")
     args.append(f"name={q}{fix.name}{q}")
@@ -402,6 +458,17 @@ def constraint_text(fix: ConstraintFix, reference: str, style: Style, column: in
     if column + len(style.indent) + len(inner) <= style.width:
         return f"{head}\n{style.indent}{inner}\n)"
     return head + "\n" + "".join(f"{style.indent}{arg},\n" for arg in args) + ")"
+
+
+def _literal(value: object, quote: str) -> str:
+    if isinstance(value, str):
+        return quote + value.replace("\\", "\\\\").replace(quote, "\\" + quote) + quote
+    return repr(value)
+
+
+def _q_name(reference: str) -> str:
+    """Q, named as the module names UniqueConstraint (``models.Q``), else imported bare."""
+    return reference.rsplit(".", 1)[0] + ".Q" if "." in reference else "Q"
 
 
 def _shift(text: str, prefix: str) -> str:
@@ -437,14 +504,14 @@ def _add_constraints(
         spread = f"*{base}.constraints" if base and hints.meta_spread else None
         lines = _constraints_lines(fixes, reference, style, meta_indent, spread)
         statement = _parse_statement("\n".join(lines) + "\n", style)
-        return node.deep_replace(meta, _append_to_block(meta, statement))
+        return _replaced(node, meta, _append_to_block(meta, statement))
     sequence = _sequence(assign.value)
     if sequence is None:
         raise FixError(
             "Meta.constraints is not a list or tuple literal; add the constraint by hand"
         )
     new_sequence = _append_elements(sequence, fixes, reference, style, meta_indent, assign)
-    return node.deep_replace(sequence, new_sequence)
+    return _replaced(node, sequence, new_sequence)
 
 
 def _base_code(node: cst.ClassDef, index: int | None) -> str | None:
@@ -484,7 +551,7 @@ def _insert_meta(node: cst.ClassDef, meta: cst.BaseStatement) -> cst.ClassDef:
         statements, position = [], 0
     elif position > 0:
         meta = meta.with_changes(leading_lines=blank)
-    elif not statements[0].leading_lines:  # a method right after the new Meta
+    elif not getattr(statements[0], "leading_lines", True):  # a method right after the new Meta
         statements[0] = statements[0].with_changes(leading_lines=blank)
     statements.insert(position, meta)
     return node.with_changes(body=block.with_changes(body=statements))
@@ -579,7 +646,7 @@ def _append_elements(
         return _append_multiline(seq, fixes, reference, style, indent, item_indent)
     if elements:
         inline = _append_inline(seq, fixes, reference, style)
-        code = _code(statement.deep_replace(seq, inline))
+        code = _code(_replaced(statement, seq, inline))
         if "\n" not in code and _width(indent) + len(code) <= style.width:
             return inline
     # Empty, or too long for one line: one item per line, with black's magic trailing comma.
@@ -701,7 +768,7 @@ def _reference(module: cst.Module, style: Style) -> tuple[cst.Module, str]:
                 for alias in small.names:
                     if _dotted(alias.name) == "django.db.models":
                         return module, f"{_alias_name(alias)}.UniqueConstraint"
-    bound = _bound_names(module)
+    names_bound = _bound_names(module)
     # A module written with `from django.db.models import CharField, Model` gets
     # UniqueConstraint the same way; otherwise the usual `from django.db import models`.
     from_models = next(
@@ -715,33 +782,70 @@ def _reference(module: cst.Module, style: Style) -> tuple[cst.Module, str]:
         ),
         None,
     )
-    if from_models is not None and "UniqueConstraint" not in bound:
+    if from_models is not None and "UniqueConstraint" not in names_bound:
         statement, small = from_models
         multiline = "\n" in _code(small)
         names = _append_import_multiline(small) if multiline else _append_import_inline(small)
-        new_statement = statement.deep_replace(small, small.with_changes(names=names))
+        new_statement = _replaced(statement, small, small.with_changes(names=names))
         if multiline or _width(_code(new_statement).rstrip()) <= style.width:
-            return module.deep_replace(statement, new_statement), "UniqueConstraint"
+            return _replaced(module, statement, new_statement), "UniqueConstraint"
         new_import = _parse_statement("from django.db.models import UniqueConstraint\n", style)
         return _insert_after(module, statement, new_import), "UniqueConstraint"
-    if "models" not in bound:
-        new_statement = _parse_statement("from django.db import models\n", style)
+    if "models" not in names_bound:
+        new_import = _parse_statement("from django.db import models\n", style)
         anchor = _import_anchor(header)
-        return _insert_after(module, anchor, new_statement), "models.UniqueConstraint"
-    if "UniqueConstraint" not in bound:
-        new_statement = _parse_statement("from django.db.models import UniqueConstraint\n", style)
-        return _insert_after(module, _import_anchor(header), new_statement), "UniqueConstraint"
+        return _insert_after(module, anchor, new_import), "models.UniqueConstraint"
+    if "UniqueConstraint" not in names_bound:
+        new_import = _parse_statement("from django.db.models import UniqueConstraint\n", style)
+        return _insert_after(module, _import_anchor(header), new_import), "UniqueConstraint"
     raise FixError("both `models` and `UniqueConstraint` name something else in this module")
 
 
-def _append_import_inline(small: cst.ImportFrom) -> list[cst.ImportAlias]:
+def _q_reference(module: cst.Module, style: Style, reference: str) -> tuple[cst.Module, str]:
+    """How this module can name Q, next to ``reference`` (how it names UniqueConstraint):
+    ``models.Q`` through the same module, else Q imported from django.db.models."""
+    if "." in reference:
+        return module, _q_name(reference)
+    header = _import_header(module)
+    from_models = None
+    for statement in header:
+        for small in statement.body:
+            if not (
+                isinstance(small, cst.ImportFrom) and _dotted(small.module) == "django.db.models"
+            ):
+                continue
+            if isinstance(small.names, cst.ImportStar):
+                return module, "Q"
+            if any(_dotted(a.name) == "Q" and a.asname is None for a in small.names):
+                return module, "Q"
+            from_models = from_models or (statement, small)
+    if "Q" in _bound_names(module):
+        raise FixError("`Q` names something else in this module; add the condition by hand")
+    if from_models is not None:
+        statement, small = from_models
+        multiline = "\n" in _code(small)
+        names = (
+            _append_import_multiline(small, "Q") if multiline else _append_import_inline(small, "Q")
+        )
+        new_statement = _replaced(statement, small, small.with_changes(names=names))
+        if multiline or _width(_code(new_statement).rstrip()) <= style.width:
+            return _replaced(module, statement, new_statement), "Q"
+    new_import = _parse_statement("from django.db.models import Q\n", style)
+    return _insert_after(module, _import_anchor(header), new_import), "Q"
+
+
+def _append_import_inline(
+    small: cst.ImportFrom, name: str = "UniqueConstraint"
+) -> list[cst.ImportAlias]:
     assert not isinstance(small.names, cst.ImportStar)
     comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
     names = [*small.names[:-1], small.names[-1].with_changes(comma=comma)]
-    return [*names, cst.ImportAlias(cst.Name("UniqueConstraint"))]
+    return [*names, cst.ImportAlias(cst.Name(name))]
 
 
-def _append_import_multiline(small: cst.ImportFrom) -> list[cst.ImportAlias]:
+def _append_import_multiline(
+    small: cst.ImportFrom, name: str = "UniqueConstraint"
+) -> list[cst.ImportAlias]:
     assert not isinstance(small.names, cst.ImportStar)
     names = list(small.names)
     last = names[-1]
@@ -751,10 +855,10 @@ def _append_import_multiline(small: cst.ImportFrom) -> list[cst.ImportAlias]:
     )
     if isinstance(last.comma, cst.Comma):
         names[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=separator))
-        names.append(cst.ImportAlias(cst.Name("UniqueConstraint"), comma=last.comma))
+        names.append(cst.ImportAlias(cst.Name(name), comma=last.comma))
     else:
         names[-1] = last.with_changes(comma=cst.Comma(whitespace_after=separator))
-        names.append(cst.ImportAlias(cst.Name("UniqueConstraint")))
+        names.append(cst.ImportAlias(cst.Name(name)))
     return names
 
 
@@ -782,13 +886,13 @@ def _import_anchor(header: list[cst.SimpleStatementLine]) -> cst.SimpleStatement
             for small in s.body
         )
     ]
-    return (django or header or [None])[-1]
+    return (django or header)[-1] if (django or header) else None
 
 
 def _insert_after(
-    module: cst.Module, anchor: cst.BaseStatement | None, statement: cst.BaseStatement
+    module: cst.Module, anchor: cst.CSTNode | None, statement: cst.BaseStatement
 ) -> cst.Module:
-    body = list(module.body)
+    body: list[cst.CSTNode] = list(module.body)
     if anchor is None:
         # After a module docstring and `from __future__` imports, else first.
         index = 0
@@ -950,7 +1054,7 @@ def _line_length(cwd: str) -> int:
 
 
 def _diff(changed: dict[str, tuple[bytes, bytes]], cwd: str) -> str:
-    out = []
+    out: list[str] = []
     for path, (old, new) in sorted(changed.items()):
         name = _relative(path, cwd).replace(os.sep, "/")
         out.extend(
@@ -989,11 +1093,11 @@ def report(outcomes: list[Outcome], schema: Schema, cwd: str, dry_run: bool = Fa
         asked = _asked(outcome.wanted.findings)
         if outcome.status == "added":
             lines.append(f"{where}: {verb} {fix.code()} to {outcome.model}  ({asked})")
-            if any(r.code == DGC002 for r in outcome.wanted.findings):
-                lines.append(
-                    "  note: unlike the conditional constraint, this one applies to every row; "
-                    "keep it only if that is what the data means, else fix the call."
-                )
+            codes = {r.code for r in outcome.wanted.findings}
+            if codes & {DGC001, DGC002}:
+                existing = DGC002 in codes and not fix.condition
+                unlike = "unlike the conditional constraint, " if existing else ""
+                lines.append(f"  note: {unlike}{fix.business_rule()}; else change the call.")
             if fix.nulls_distinct is False:
                 lines.append("  note: nulls_distinct=False is enforced by PostgreSQL 15+ only.")
         elif outcome.status == "present":
@@ -1026,9 +1130,12 @@ def _follow_up(added: list[Outcome], schema: Schema, dry_run: bool) -> list[str]
         names = imports.setdefault(facts.module, [])
         if facts.qualname.split(".")[0] not in names:
             names.append(facts.qualname.split(".")[0])
-        values = ", ".join(f'"{name}"' for name in outcome.wanted.fix.fields)
+        fix = outcome.wanted.fix
+        values = ", ".join(f'"{name}"' for name in fix.fields)
+        # A partial constraint only compares the rows its condition selects.
+        where = f".filter({fix.condition_code('Q')[2:-1]})" if fix.condition else ""
         queries.append(
-            f"{facts.qualname}.{_manager(facts)}.values({values})"
+            f"{facts.qualname}.{_manager(facts)}{where}.values({values})"
             '.annotate(n=Count("pk")).filter(n__gt=1)'
         )
     apps = sorted({outcome.model.split(".")[0] for outcome in added})

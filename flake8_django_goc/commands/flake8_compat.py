@@ -40,10 +40,14 @@ def split_list(value: str) -> list[str]:
 
 
 class SelectOptions(Protocol):
-    select: list[str] | None
-    extend_select: list[str]
-    ignore: list[str] | None
-    extend_ignore: list[str]
+    @property
+    def select(self) -> list[str] | None: ...
+    @property
+    def extend_select(self) -> list[str]: ...
+    @property
+    def ignore(self) -> list[str] | None: ...
+    @property
+    def extend_ignore(self) -> list[str]: ...
 
 
 class Selection:

@@ -15,11 +15,13 @@ from typing import Any
 
 import libcst as cst
 
+from flake8_django_goc.find.bulk import constructed, is_bulk_call
 from flake8_django_goc.find.records import (
     GATE,
     Binding,
     CallArgs,
     CallSite,
+    Constructed,
     Frame,
     ImportBinding,
     ModuleFacts,
@@ -28,7 +30,7 @@ from flake8_django_goc.find.records import (
     could_contain_call,
 )
 from flake8_django_goc.schema import UNKNOWN
-from flake8_django_goc.schema.orm import METHODS
+from flake8_django_goc.schema.orm import BULK_METHODS, BULK_OPTIONS, METHODS
 
 __all__ = ["GATE", "METHODS", "could_contain_call", "find_calls", "positions_from_ast"]
 
@@ -40,7 +42,13 @@ def positions_from_ast(tree: ast.AST) -> list[tuple[int, int]]:
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
-        and node.func.attr in METHODS
+        and (
+            node.func.attr in METHODS
+            or (
+                node.func.attr in BULK_METHODS
+                and any(k.arg in BULK_OPTIONS for k in node.keywords)  # as _Finder.visit_Call
+            )
+        )
     ]
     found.sort()  # source order; a call and its receiver call share a start: the outer one first
     return [(line, col) for line, col, _, _ in found]
@@ -258,9 +266,16 @@ class _Finder(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if not (isinstance(func, cst.Attribute) and func.attr.value in METHODS):
-            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            if isinstance(func, cst.Attribute) and is_bulk_call(func.attr.value, node):
+                self.add_call(node, func, constructed(self.module, node))  # DGC012
+            elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
                 self.other_call(func.value.value, func.attr.value, node)
             return
+        self.add_call(node, func)
+
+    def add_call(
+        self, node: cst.Call, func: cst.Attribute, objects: Constructed | None = None
+    ) -> None:
         receiver = tuple(self.steps(func.value))
         self.order += 1
         self.call_nodes.append(node)
@@ -276,6 +291,7 @@ class _Finder(cst.CSTVisitor):
                 scope=tuple(self.scope),
                 order=self.order,
                 guards=(*decorators, *self.with_items),
+                objects=objects,
             )
         )
 

@@ -6,12 +6,16 @@ The finder (``calls``) produces them; resolve and judge consume them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flake8_django_goc.schema import UNKNOWN
 
+if TYPE_CHECKING:
+    from flake8_django_goc.find.pairs import HandRolled
+
 # The cheapest test that a source can hold a call (every method name contains it).
 GATE = "_or_create"
+BULK_GATE = "bulk_create"  # bulk_create() / abulk_create() (DGC012)
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,16 @@ class CallSite:
     # Source text of what encloses the call and may serialise it: the decorators of enclosing
     # functions and the context managers of enclosing `with` statements (`advisory_lock`).
     guards: tuple[str, ...] = ()
+    objects: Constructed | None = None  # bulk_create(): the objects, when built in the function
+
+
+@dataclass(frozen=True)
+class Constructed:
+    """Objects passed to bulk_create() that the same function builds with ``Model(k=v, ...)``."""
+
+    constructors: tuple[tuple[tuple[Step, ...], tuple[str, ...]], ...]  # callee, keyword names
+    # Attributes assigned anywhere in the function (`obj.pk = ...` would give them a pk).
+    assigned: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -120,7 +134,9 @@ class ModuleFacts:
     # Signal receivers connected at module level: `post_save.connect(handler, sender=Project)`
     # gives {"handler": "Project"} (the sender's source text).
     connected: dict[str, str] = field(default_factory=dict)
+    # Hand-written get-or-create and uniqueness checks (find/pairs.py), with their scopes.
+    handrolled: HandRolled | None = None
 
 
 def could_contain_call(source: str) -> bool:
-    return GATE in source
+    return GATE in source or BULK_GATE in source

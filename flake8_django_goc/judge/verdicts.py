@@ -9,6 +9,7 @@ get_or_create recovers from.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flake8_django_goc.find.records import CallArgs, CallSite, Value
 from flake8_django_goc.judge.row import Cell, Row, evaluate, evaluate_kwargs
@@ -26,6 +27,10 @@ from flake8_django_goc.rules import (
     ConstraintFix,
     Finding,
     constraint_name,
+    dgc001,
+    dgc002,
+    dgc003,
+    dgc004,
     dgc005,
     dgc006,
     dgc101,
@@ -135,7 +140,7 @@ def _created_row(lookup: Lookup, model: ModelFacts) -> Row:
 
 
 @dataclass(frozen=True)
-class _Candidate:
+class Candidate:
     unique_set: UniqueSet
     code: str | None  # None: protects the call; else the defect's code
     detail: str = ""
@@ -144,10 +149,24 @@ class _Candidate:
 _PREFERENCE = {None: 0, DGC003: 1, DGC002: 2, DGC004: 3}
 
 
-def _coverage(call: CallSite, target: Target, lookup: Lookup, row: Row) -> list[Finding]:
-    model = target.model
+@dataclass(frozen=True)
+class Coverage:
+    """How the unique sets of a model meet a lookup whose values the created row holds."""
+
+    best: Candidate | None  # the most protective covering set; None: no enforced set covers
+    unenforced: tuple[UniqueSet, ...]  # sets that would cover, but the database lacks them
+
+    @property
+    def protected(self) -> bool:
+        return self.best is not None and self.best.code is None
+
+
+def coverage(model: ModelFacts, lookup: Lookup, row: Row | None = None) -> Coverage:
+    """The coverage verdict shared by get_or_create() (DGC001-004) and hand-written checks."""
+    if row is None:
+        row = _created_row(lookup, model)
     pinned = set(lookup.plain) | set(lookup.adds)
-    candidates: list[_Candidate] = []
+    candidates: list[Candidate] = []
     unenforced: list[UniqueSet] = []
     for unique_set in model.unique_sets:
         if not _covers(unique_set, pinned, lookup):
@@ -156,12 +175,17 @@ def _coverage(call: CallSite, target: Target, lookup: Lookup, row: Row) -> list[
             unenforced.append(unique_set)
             continue
         candidates.append(_classify(unique_set, lookup, row, model))
-    if candidates:
-        best = min(candidates, key=lambda c: _PREFERENCE[c.code])
-        if best.code is None:
+    best = min(candidates, key=lambda c: _PREFERENCE[c.code]) if candidates else None
+    return Coverage(best, tuple(unenforced))
+
+
+def _coverage(call: CallSite, target: Target, lookup: Lookup, row: Row) -> list[Finding]:
+    found = coverage(target.model, lookup, row)
+    if found.best is not None:
+        if found.best.code is None:
             return []
-        return [_defect(call, target, best)]
-    return [_uncovered(call, target, lookup, unenforced)]
+        return [_defect(call, target, found.best, lookup)]
+    return [_uncovered(call, target, lookup, list(found.unenforced))]
 
 
 def _covers(unique_set: UniqueSet, pinned: set[str], lookup: Lookup) -> bool:
@@ -182,7 +206,7 @@ def _covers(unique_set: UniqueSet, pinned: set[str], lookup: Lookup) -> bool:
     return True
 
 
-def _classify(unique_set: UniqueSet, lookup: Lookup, row: Row, model: ModelFacts) -> _Candidate:
+def _classify(unique_set: UniqueSet, lookup: Lookup, row: Row, model: ModelFacts) -> Candidate:
     nullable_none = [
         f
         for f in unique_set.fields
@@ -195,14 +219,14 @@ def _classify(unique_set: UniqueSet, lookup: Lookup, row: Row, model: ModelFacts
         )
     ]
     if nullable_none and unique_set.nulls_distinct is not False:
-        return _Candidate(unique_set, DGC004, ", ".join(nullable_none))
+        return Candidate(unique_set, DGC004, ", ".join(nullable_none))
     if unique_set.condition is not None:
         truth = evaluate(unique_set.condition, row) if unique_set.condition_readable else None
         if truth is not True:
-            return _Candidate(unique_set, DGC002, "false" if truth is False else "unknown")
+            return Candidate(unique_set, DGC002, "false" if truth is False else "unknown")
     if unique_set.deferred:
-        return _Candidate(unique_set, DGC003)
-    return _Candidate(unique_set, None)
+        return Candidate(unique_set, DGC003)
+    return Candidate(unique_set, None)
 
 
 # ------------------------------------------------------------------------------ DGC005 / DGC006
@@ -295,18 +319,46 @@ def _unique_fields(model: ModelFacts) -> list[str]:
 
 
 def constraint_fix(
-    model: ModelFacts, fields: tuple[str, ...], *, nulls_distinct: bool | None = None
+    model: ModelFacts,
+    fields: tuple[str, ...],
+    *,
+    nulls_distinct: bool | None = None,
+    condition: tuple[tuple[str, Any], ...] = (),
 ) -> ConstraintFix | None:
-    """The UniqueConstraint over ``fields``, declared on the model whose table has them all
-    (a multi-table child's constraint cannot name its parents' fields)."""
+    """The UniqueConstraint over ``fields`` (partial when ``condition``), declared on the model
+    whose table has them all (a multi-table child's constraint cannot name its parents' fields)."""
     own = model.concrete_label or model.label
-    owners = {(model.fields[f].owner or own) if f in model.fields else None for f in fields}
+    named = (*fields, *(key.split("__")[0] for key, _ in condition))
+    owners = {(model.fields[f].owner or own) if f in model.fields else None for f in named}
     owner = owners.pop() if len(owners) == 1 else None
     if not fields or owner is None or not model.managed:
         return None
     limit = MAX_NAME_ORACLE if model.backend.vendor == "Oracle" else MAX_NAME
-    name = constraint_name(owner, fields, limit)
-    return ConstraintFix(owner, fields, name, nulls_distinct)
+    name = constraint_name(owner, fields, limit, condition)
+    return ConstraintFix(owner, fields, name, nulls_distinct, condition)
+
+
+def _pinned_literals(lookup: Lookup) -> tuple[tuple[str, Any], ...]:
+    """Lookup fields set to a plain literal (``status="new"``): a partial constraint can take
+    them as its condition."""
+    return tuple(
+        (name, value.literal)
+        for name, value in lookup.plain.items()
+        # (a value defaults also sets is DGC005's: the created row would not meet the condition)
+        if type(value.literal) in (str, int, bool) and name not in lookup.create
+    )
+
+
+def _partial_fix(model: ModelFacts, lookup: Lookup) -> ConstraintFix | None:
+    """A field pinned to a literal (status="new") is the condition of a partial constraint over
+    the other looked-up fields: an unconditional (customer, status) would also forbid a
+    customer's second paid order. None where the backend creates no partial index."""
+    pinned = _pinned_literals(lookup)
+    written = (*lookup.adds, *lookup.plain)
+    rest = tuple(f for f in written if f and f not in dict(pinned))
+    if not (pinned and rest and model.backend.partial):
+        return None
+    return constraint_fix(model, rest, condition=pinned)
 
 
 def _uncovered(
@@ -315,49 +367,71 @@ def _uncovered(
     model = target.model
     label = model.concrete_label or model.label
     written = tuple(f for f in (*lookup.adds, *lookup.plain) if f)
-    parts = [
-        f"{_call_text(call, target)} looks up {fields_text(_looked_up(lookup))} but no unique "
-        f"constraint on {label} covers them: concurrent calls can insert duplicate rows."
-    ]
-    if lookup.filter_only:
-        dropped = ", ".join(lookup.filter_only)
-        parts.append(
-            f"{call.method}() writes only plain keyword arguments to the created row, "
-            f"not {dropped}."
-        )
-    for unique_set in unenforced:
-        parts.append(f"{unique_set.describe()} would, but {unique_set.unenforced_reason}.")
-    if not model.managed:
-        parts.append(
-            f"{label} is unmanaged (managed = False): Django creates no constraint for it."
-        )
+    partial = _partial_fix(model, lookup)
     fix = constraint_fix(model, written)
     fixes = []
-    if fix is not None:
-        where = "" if fix.model == label else f" on {fix.model}"
-        fixes.append(f"add {fix.code()}{where}")
+    for offered in (partial, fix):
+        if offered is not None:
+            where = "" if offered.model == label else f" on {offered.model}"
+            kind = (
+                ""
+                if partial is None
+                else ("a partial " if offered is partial else "an unconditional ")
+            )
+            fixes.append(f"add {kind}{offered.code()}{where} ({offered.business_rule()})")
     unique = [f for f in _unique_fields(model) if f not in written]
-    if unique:
-        fixes.append(f"look up by a unique field ({', '.join(unique[:3])})")
-    if fixes:
-        parts.append("Fix: " + " or ".join(fixes) + ".")
-    return Finding(DGC001, " ".join(parts), fix)
+    text = dgc001.message(
+        _call_text(call, target),
+        _looked_up(lookup),
+        label,
+        method=call.method,
+        dropped=lookup.filter_only,
+        unenforced=[(u.describe(), u.unenforced_reason or "") for u in unenforced],
+        unmanaged=not model.managed,
+        fixes=fixes,
+        unique=unique,
+    )
+    return Finding(DGC001, text, partial or fix)
 
 
-def _defect(call: CallSite, target: Target, best: _Candidate) -> Finding:
+def _null_remedy(
+    model: ModelFacts, s: UniqueSet, nullable: list[str]
+) -> tuple[str, ConstraintFix | None]:
+    """DGC004's fix, by what the model's database can do with NULLs in a unique constraint."""
+    backend = model.backend
+    rest = tuple(f for f in s.fields if f not in nullable)
+    where_null = tuple((f"{f}__isnull", True) for f in nullable)
+    partial = (
+        constraint_fix(model, rest, condition=where_null) if rest and backend.partial else None
+    )
+    names = ", ".join(nullable)
+    if backend.nulls_distinct:
+        fix = constraint_fix(model, s.fields, nulls_distinct=False)
+        remedy = f", or use {fix.code()} (Django 5.0+, PostgreSQL 15+)" if fix else ""
+        if partial is not None:
+            remedy += f", or (before those) add the partial {partial.code()}"
+        return remedy, fix or partial
+    if partial is not None:
+        return (
+            f", or add the partial {partial.code()}, one row per {fields_text(rest)} among "
+            f"those whose {names} is NULL ({backend.vendor} has no nulls_distinct)",
+            partial,
+        )
+    lacks = (
+        "has no nulls_distinct"
+        if backend.partial
+        else "creates neither nulls_distinct nor conditional unique constraints"
+    )
+    return f", or make {names} NOT NULL (null=False with a default); {backend.vendor} {lacks}", None
+
+
+def _defect(call: CallSite, target: Target, best: Candidate, lookup: Lookup) -> Finding:
     s = best.unique_set
     model = target.model
     head = _call_text(call, target)
     if best.code == DGC004:
-        fix = constraint_fix(model, s.fields, nulls_distinct=False)
-        remedy = f", or use {fix.code()} (Django 5.0+, PostgreSQL 15+)" if fix else ""
-        return Finding(
-            DGC004,
-            f"{head} sets nullable {best.detail} to None, and NULLs never collide in "
-            f"{s.describe()}: concurrent calls can insert duplicate rows. Fix: look up a non-null "
-            f"value{remedy}.",
-            fix,
-        )
+        remedy, fix = _null_remedy(model, s, best.detail.split(", "))
+        return Finding(DGC004, dgc004.message(head, best.detail, s.describe(), remedy), fix)
     if best.code == DGC002:
         condition = s.condition.text if s.condition is not None else "?"
         if best.detail == "false":
@@ -366,23 +440,14 @@ def _defect(call: CallSite, target: Target, best: _Candidate) -> Finding:
             why = "the condition uses expressions this linter cannot evaluate"
         else:
             why = "the created row is not shown to satisfy it"
+        partial = _partial_fix(model, lookup)
         fix = constraint_fix(model, s.fields)
-        remedy = f", or add an unconditional {fix.code()}" if fix else ""
-        return Finding(
-            DGC002,
-            f"{head} is covered only by the conditional {s.describe()} with condition "
-            f"{condition}, and {why}: concurrent calls can insert duplicate rows. Fix: put values "
-            f"that satisfy the condition in the lookup{remedy}.",
-            fix,
-        )
-    when = (
-        f"{call.method}() runs in its own transaction, so even outside transaction.atomic() "
-        if call.method in CREATE_DEFAULTS_METHODS
-        else "inside transaction.atomic() or ATOMIC_REQUESTS "
-    )
-    return Finding(
-        DGC003,
-        f"{head} is covered only by the deferrable {s.describe()} (Deferrable.DEFERRED): {when}"
-        f"the IntegrityError is raised at COMMIT, after {call.method}() stopped catching it. Fix: "
-        "make it Deferrable.IMMEDIATE or drop deferrable.",
-    )
+        remedy = ""
+        if partial is not None:
+            remedy += f", or add the partial {partial.code()} ({partial.business_rule()})"
+        if fix is not None:
+            remedy += f", or add an unconditional {fix.code()} ({fix.business_rule()})"
+        text = dgc002.message(head, s.describe(), condition, why, remedy)
+        return Finding(DGC002, text, partial or fix)
+    own = call.method in CREATE_DEFAULTS_METHODS
+    return Finding(DGC003, dgc003.message(head, s.describe(), call.method, own_transaction=own))

@@ -81,6 +81,7 @@ class Run:
     failed: bool = False  # the check is incomplete: a file was skipped (exit code 2)
     checked: int = 0  # files read
     error: str | None = None  # the check could not run at all (setup failure, bad config)
+    warnings: list[str] = field(default_factory=list)  # parts of the project that were left out
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,8 @@ def render_github(run: Run, quiet: int = 0) -> str:
         lines.append(f"::{kind} {props}::{escape_data(r.message)}\n")
     for s in run.skipped:
         lines.append(_github_error(f"skipped: {s.reason}", s.path, s.line))
+    for warning in run.warnings:
+        lines.append(f"::warning title={escape_property(NAME)}::{escape_data(warning)}\n")
     if run.error is not None:
         lines.append(_github_error(run.error))
     return "".join(lines)
@@ -202,6 +205,7 @@ def render_json(run: Run, quiet: int = 0) -> str:
         ],
         "stats": {"files": run.files, "calls": run.calls, "resolved": run.resolved},
         "error": None if run.error is None else {"message": run.error},
+        "warnings": list(run.warnings),
     }
     return json.dumps(document, indent=2) + "\n"
 
@@ -255,6 +259,7 @@ def render_sarif(run: Run, quiet: int = 0, root: str | None = None) -> str:
                 "locations": [{"physicalLocation": location}],
             }
         )
+    notifications.extend({"level": "warning", "message": {"text": w}} for w in run.warnings)
     if run.error is not None:
         notifications.append({"level": "error", "message": {"text": run.error}})
     successful = not run.failed and not run.skipped and run.error is None

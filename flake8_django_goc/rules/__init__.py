@@ -42,6 +42,11 @@ DGC004 = "DGC004"
 DGC005 = "DGC005"
 DGC006 = "DGC006"
 DGC007 = "DGC007"
+DGC008 = "DGC008"
+DGC009 = "DGC009"
+DGC010 = "DGC010"
+DGC011 = "DGC011"
+DGC012 = "DGC012"
 DGC100 = "DGC100"
 DGC101 = "DGC101"
 # Produced only by `db-check`, which reads the database.
@@ -57,6 +62,11 @@ _MODULES = (
     "dgc005",
     "dgc006",
     "dgc007",
+    "dgc008",
+    "dgc009",
+    "dgc010",
+    "dgc011",
+    "dgc012",
     "dgc100",
     "dgc101",
     "dgc201",
@@ -70,8 +80,21 @@ for _name in _MODULES:
     assert _rule.code == _name.upper(), _name
     RULES[_rule.code] = _rule
 
-# Opt-in diagnostics: reported only when selected by a prefix at least this specific.
-OPT_IN = ("DGC1",)
+
+def _opt_in_prefix(code: str) -> str:
+    """The shortest prefix of an opt-in code that starts no default-on code (DGC1 for DGC1xx,
+    the whole code for one among default-on codes): selecting it, or anything longer, opts in."""
+    on = [c for c, rule in RULES.items() if rule.default]
+    for end in range(len("DGC") + 1, len(code)):
+        if not any(c.startswith(code[:end]) for c in on):
+            return code[:end]
+    return code
+
+
+# Opt-in rules (Rule.default=False): reported only when selected by one of these prefixes, or a
+# longer one. They are flake8's extended default ignore.
+_OPT_IN_PREFIX = {code: _opt_in_prefix(code) for code, rule in RULES.items() if rule.opt_in}
+OPT_IN = tuple(sorted(set(_OPT_IN_PREFIX.values())))
 assert all(rule.opt_in == code.startswith(OPT_IN) for code, rule in RULES.items())
 # The findings a serialising lock makes moot: two calls running at the same time.
 RACE_CODES = frozenset(code for code, rule in RULES.items() if rule.race)
@@ -81,10 +104,9 @@ def opted_in(chosen: list[str]) -> set[str]:
     """Opt-in codes named by --select/--extend-select entries like DGC1, DGC10 or DGC101."""
     return {
         code
-        for code in RULES
-        if code.startswith(OPT_IN)
+        for code, prefix in _OPT_IN_PREFIX.items()
         for entry in chosen
-        if len(entry) >= len(OPT_IN[0]) and code.startswith(entry.strip())
+        if len(entry.strip()) >= len(prefix) and code.startswith(entry.strip())
     }
 
 

@@ -58,8 +58,11 @@ RULE = Rule(
 
             class Meta:
                 constraints = [
+                    # At most one new order per customer; paid ones are not limited.
                     models.UniqueConstraint(
-                        fields=["customer", "status"], name="shop_order_customer_status_uniq"
+                        fields=["customer"],
+                        condition=models.Q(status="new"),
+                        name="shop_order_customer_status_new_uniq",
                     ),
                 ]
 
@@ -67,10 +70,56 @@ RULE = Rule(
         order, created = Order.objects.get_or_create(customer=customer, status="new")
     """,
     notes="""
-        Or look the row up by a field that is already unique, and put the other values in
-        `defaults`. Before migrating a new constraint, remove the duplicates the table
-        already holds (`fix-models` prints the query that finds them).
+        The fix follows the lookup and the model's database. A field the lookup pins to a
+        literal (`status="new"`) becomes the condition of a partial constraint over the other
+        fields, offered first where the database creates partial unique indexes (PostgreSQL,
+        SQLite): an unconditional `(customer, status)` would also forbid a customer's second
+        paid order. The unconditional constraint over every written field is the alternative,
+        and the only one on MySQL, MariaDB and Oracle. Keys the INSERT does not write
+        (`status__in=[...]`) are not in it, so the constraint may be narrower than the lookup.
+
+        Every constraint offered says what it asserts ("this makes (customer) unique for every
+        row with status="new": check that it is the business rule"): a unique constraint
+        changes what the table accepts, so confirm it, or change the call instead. Or look the
+        row up by a field that is already unique, and put the other values in `defaults`.
+        Before migrating a new constraint, remove the duplicates the table already holds
+        (`fix-models` prints the query that finds them, filtered by a partial constraint's
+        condition).
     """,
     references=(GET_OR_CREATE, UPDATE_OR_CREATE, CONSTRAINTS, TICKET_12579, TICKET_30199),
     race=True,
 )
+
+
+def message(
+    call: str,
+    looked_up: tuple[str, ...],
+    label: str,
+    *,
+    method: str,
+    dropped: tuple[str, ...],
+    unenforced: list[tuple[str, str]],
+    unmanaged: bool,
+    fixes: list[str],
+    unique: list[str],
+) -> str:
+    """``dropped``: lookup keys the INSERT does not write; ``unenforced``: (set, why the database
+    lacks it) for sets that would cover; ``fixes``: the constraints judge offers, as text."""
+    parts = [
+        f"{call} looks up ({', '.join(looked_up)}) but no unique constraint on {label} covers "
+        "them: concurrent calls can insert duplicate rows."
+    ]
+    if dropped:
+        parts.append(
+            f"{method}() writes only plain keyword arguments to the created row, "
+            f"not {', '.join(dropped)}."
+        )
+    parts += [f"{what} would, but {why}." for what, why in unenforced]
+    if unmanaged:
+        parts.append(
+            f"{label} is unmanaged (managed = False): Django creates no constraint for it."
+        )
+    offers = [*fixes, *([f"look up by a unique field ({', '.join(unique[:3])})"] if unique else [])]
+    if offers:
+        parts.append("Fix: " + " or ".join(offers) + ".")
+    return " ".join(parts)

@@ -53,11 +53,25 @@ RULE = Rule(
         models.UniqueConstraint(fields=["owner"], name="shop_basket_owner_uniq")
     """,
     notes="""
-        `fix-models` adds the unconditional constraint the message names. That changes
-        what the table accepts (here: one basket per owner, whatever its status), so review
-        it, or fix the call instead. MySQL, MariaDB and Oracle do not create conditional
-        constraints at all; there such a call is reported as DGC001.
+        `fix-models` adds the constraint the message names first: when the lookup pins a field
+        to a literal (`status="frozen"`), a partial constraint with that literal as its
+        condition (as for DGC001), else the unconditional one. Either changes what the table
+        accepts (the unconditional one here: one basket per owner, whatever its status); the
+        message and fix-models say so ("this makes (owner) unique for every row: check that it
+        is the business rule"), so review it, or fix the call instead. MySQL, MariaDB and
+        Oracle do not create conditional constraints at all; there such a call is reported as
+        DGC001.
     """,
     references=(GET_OR_CREATE, CONDITION, TICKET_12579),
     race=True,
 )
+
+
+def message(call: str, unique_set: str, condition: str, why: str, remedy: str) -> str:
+    """``why``: whether the created row fails the condition or is not shown to meet it;
+    ``remedy``: the constraints judge offers, each starting with ", or"."""
+    return (
+        f"{call} is covered only by the conditional {unique_set} with condition {condition}, and "
+        f"{why}: concurrent calls can insert duplicate rows. Fix: put values that satisfy the "
+        f"condition in the lookup{remedy}."
+    )

@@ -73,3 +73,17 @@ RULE = Rule(
     references=(GET_OR_CREATE, UPDATE_OR_CREATE, DEFERRABLE, ATOMIC_REQUESTS, TICKET_20581),
     race=True,
 )
+
+
+def message(call: str, unique_set: str, method: str, *, own_transaction: bool) -> str:
+    """``own_transaction``: update_or_create(), which opens a transaction of its own."""
+    when = (
+        f"{method}() runs in its own transaction, so even outside transaction.atomic() "
+        if own_transaction
+        else "inside transaction.atomic() or ATOMIC_REQUESTS "
+    )
+    return (
+        f"{call} is covered only by the deferrable {unique_set} (Deferrable.DEFERRED): {when}the "
+        f"IntegrityError is raised at COMMIT, after {method}() stopped catching it. Fix: make it "
+        "Deferrable.IMMEDIATE or drop deferrable."
+    )

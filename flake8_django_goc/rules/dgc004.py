@@ -56,10 +56,23 @@ RULE = Rule(
         coupon, _ = Coupon.objects.get_or_create(code=code, campaign=None)
     """,
     notes="""
-        Elsewhere, look up a non-null value instead (an empty string, a sentinel row).
-        `nulls_distinct=False` needs Django 5.0+ and PostgreSQL 15+; other databases skip
-        such a constraint, and `fix-models` does not add it there.
+        The fix names only what the model's database can do. `nulls_distinct=False` needs
+        Django 5.0+ and PostgreSQL 15+; other databases skip such a constraint, so it is only
+        offered on PostgreSQL. Where the database creates partial unique indexes but has no
+        `nulls_distinct` (SQLite, PostgreSQL before 15), the fix is a partial constraint over
+        the other fields for the rows whose nullable field is NULL:
+        `models.UniqueConstraint(fields=["code"], condition=models.Q(campaign__isnull=True),
+        name=...)`. On MySQL, MariaDB and Oracle neither exists: look up a non-null value
+        instead (an empty string, a sentinel row), or make the column NOT NULL with a default.
     """,
     references=(GET_OR_CREATE, NULLS_DISTINCT, TICKET_34701),
     race=True,
 )
+
+
+def message(call: str, nullable: str, unique_set: str, remedy: str) -> str:
+    """``remedy``: what the database can do with NULLs, starting with ", or"."""
+    return (
+        f"{call} sets nullable {nullable} to None, and NULLs never collide in {unique_set}: "
+        f"concurrent calls can insert duplicate rows. Fix: look up a non-null value{remedy}."
+    )

@@ -73,3 +73,20 @@ PROJECT_RULES = (
     "flake8-django-goc README: how calls are tied to models",
     "https://github.com/flake8-django-goc/flake8-django-goc#rules",
 )
+BULK_CREATE = (
+    "Django docs: QuerySet.bulk_create()",
+    "https://docs.djangoproject.com/en/stable/ref/models/querysets/#bulk-create",
+)
+TRANSACTIONS_ERRORS = (
+    "Django docs: avoid catching exceptions inside atomic()",
+    "https://docs.djangoproject.com/en/stable/topics/db/transactions/"
+    "#controlling-transactions-explicitly",
+)
+VALIDATE_UNIQUE = (
+    "Django docs: Model.validate_unique()",
+    "https://docs.djangoproject.com/en/stable/ref/models/instances/#validating-objects",
+)
+DRF_VALIDATORS = (
+    "Django REST framework: validators (UniqueValidator, UniqueTogetherValidator)",
+    "https://www.django-rest-framework.org/api-guide/validators/",
+)

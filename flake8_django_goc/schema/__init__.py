@@ -37,6 +37,10 @@ class FieldFacts:
     # What a created row gets when neither lookup nor defaults set it (UNKNOWN if callable).
     default: Any = None
     owner: str | None = None  # label of the model whose table has the column (MTI parents)
+    auto: bool = False  # an AutoField: the database numbers the rows
+    # The created row gets `default` as written in the field's declaration (a literal default=
+    # or db_default=, a plain pre_save, no save() override on the model): DGC011.
+    fixed_default: bool = False
 
 
 @dataclass(frozen=True)
@@ -195,6 +199,9 @@ class Schema:
     user_model: str | None = None  # settings.AUTH_USER_MODEL, when django.contrib.auth is used
     # DGC007: findings in the settings files themselves (flake8_django_goc.isolation).
     settings_findings: tuple[SettingsFinding, ...] = ()
+    # What could not be read (a relation to a model that is not installed, a manager's source...),
+    # each a sentence naming it; left out of the facts. Front ends print each once per run.
+    warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.module_by_file = {path: name for name, path in self.module_files.items()}

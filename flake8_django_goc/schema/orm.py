@@ -9,6 +9,10 @@ from __future__ import annotations
 # The get_or_create family: SELECT, then INSERT on a miss.
 METHODS = frozenset({"get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create"})
 
+# bulk_create() with ignore_conflicts/update_conflicts (DGC012): found as calls too.
+BULK_METHODS = frozenset({"bulk_create", "abulk_create"})
+BULK_OPTIONS = frozenset({"ignore_conflicts", "update_conflicts"})
+
 # Queryset/manager methods that return a queryset of the same model (get_or_create keeps working).
 CHAIN_METHODS = frozenset(
     {

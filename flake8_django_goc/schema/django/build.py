@@ -12,7 +12,8 @@ import os
 from flake8_django_goc.schema import BackendFacts, Schema
 from flake8_django_goc.schema.django.imports import import_paths
 from flake8_django_goc.schema.django.isolation import isolation_findings
-from flake8_django_goc.schema.django.models import model_facts
+from flake8_django_goc.schema.django.models import label_of, model_facts
+from flake8_django_goc.schema.django.safe import Warnings
 from flake8_django_goc.schema.django.setup import SetupError, first_line, setup_django
 
 
@@ -37,22 +38,41 @@ def _build_schema(settings_module: str, root: str | None) -> Schema:
     import django
     from django.apps import apps
 
+    # Past setup, nothing that cannot be read costs the run: it is named once and left out.
+    warnings = Warnings()
     try:
         model_classes = apps.get_models(include_auto_created=True)
-        backends: dict[str, BackendFacts] = {}
-        models = {
-            m._meta.label: model_facts(m, backends) for m in model_classes if not m._meta.abstract
-        }
-        by_path, module_files, constants = import_paths(model_classes)
-    except SetupError:
-        raise
     except Exception as exc:
         raise SetupError(
-            f"reading the models of {settings_module!r} failed: {first_line(exc)}. "
-            "Please report this to flake8-django-goc with the model definition."
+            f"listing the models of {settings_module!r} failed: {first_line(exc)}. "
+            "Please report this to flake8-django-goc with the model definitions."
         ) from None
+    backends: dict[str, BackendFacts] = {}
+    models = {}
+    for model in model_classes:
+        try:
+            if model._meta.abstract:
+                continue
+            label = label_of(model)
+            models[label] = model_facts(model, backends, warnings)
+        except Exception as exc:
+            where = f"{model.__module__}.{model.__qualname__}"
+            warnings.add(
+                f"cannot read the model {where} ({first_line(exc)}); it is left out, so calls on "
+                "it are not judged. Please report this to flake8-django-goc with the model "
+                "definition"
+            )
+    by_path, module_files, constants = import_paths(model_classes, warnings)
     from django.conf import settings
 
+    try:
+        settings_findings = tuple(isolation_findings(settings_module))
+    except Exception as exc:
+        settings_findings = ()
+        warnings.add(
+            f"cannot read the transaction isolation of DATABASES ({first_line(exc)}); DGC007 is "
+            "not checked. Please report this to flake8-django-goc"
+        )
     user_model = getattr(settings, "AUTH_USER_MODEL", None)
     return Schema(
         models=models,
@@ -62,7 +82,8 @@ def _build_schema(settings_module: str, root: str | None) -> Schema:
         constants=constants,
         django_version=django.get_version(),
         settings_module=settings_module,
-        settings_findings=tuple(isolation_findings(settings_module)),
+        settings_findings=settings_findings,
+        warnings=warnings.items(),
     )
 
 

@@ -22,7 +22,9 @@ from typing import Any
 from flake8_django_goc import __version__
 from flake8_django_goc.schema import Schema, from_jsonable, to_jsonable
 
-FORMAT = 3  # 2: Schema.settings_findings (DGC007); 3: positional records
+# 2: Schema.settings_findings (DGC007); 3: positional records; 4: Schema.warnings;
+# 5: FieldFacts.auto, fixed_default
+FORMAT = 5
 ENV_DIR = "FLAKE8_DJANGO_GOC_CACHE_DIR"
 DEFAULT_DIR = ".flake8-django-goc-cache"
 

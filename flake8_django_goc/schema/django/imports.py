@@ -1,41 +1,70 @@
-"""The import map: the dotted paths each model class is importable under; files; constants."""
+"""The import map: the dotted paths each model class is importable under; files; constants.
+
+Read from the modules already imported, by their real types only: evaluating a lazy object
+(``admin.site`` in a project without the admin app, ``gettext_lazy()`` strings) or a lazily
+loaded module would run project code, import modules or raise; none of that may happen here.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
+from types import ModuleType
 from typing import Any
 
-from flake8_django_goc.schema.django.models import PRIMITIVES, label_of
+from flake8_django_goc.schema.django.models import label_of
+from flake8_django_goc.schema.django.safe import PRIMITIVES, Warnings, is_a
+from flake8_django_goc.schema.django.setup import first_line
 
 
 def import_paths(
-    model_classes: list[Any],
+    model_classes: list[Any], warnings: Warnings | None = None
 ) -> tuple[dict[str, str], dict[str, str], dict[str, Any]]:
     """Dotted paths each model class can be imported under, each module's file, and constants."""
     from django.db.models import Choices
 
+    warnings = warnings if warnings is not None else Warnings()
     labels = {m: label_of(m) for m in model_classes}
     by_path = {f"{m.__module__}.{m.__qualname__}": label for m, label in labels.items()}
     module_files: dict[str, str] = {}
     constants: dict[str, Any] = {}
     for model in labels:
-        _class_constants(f"{model.__module__}.{model.__qualname__}", model, constants, Choices)
+        path = f"{model.__module__}.{model.__qualname__}"
+        try:
+            _class_constants(path, model, constants, Choices)
+        except Exception as exc:
+            warnings.add(
+                f"cannot read the constants of {path} ({first_line(exc)}); lookups written with "
+                "them are judged as unknown values. Please report this to flake8-django-goc"
+            )
     for name, module in list(sys.modules.items()):
-        namespace = getattr(module, "__dict__", None)
-        if not isinstance(namespace, dict):
+        namespace = _namespace(module)
+        if namespace is None:
             continue
         file = namespace.get("__file__")
-        if isinstance(file, str) and file.endswith(".py"):
+        if type(file) is str and file.endswith(".py"):
             module_files[name] = os.path.realpath(file)
         for attr, value in list(namespace.items()):
-            if not isinstance(value, type):
+            if not is_a(value, type):  # real classes only; a lazy object's type is its own
                 continue
-            if value in labels:
-                by_path.setdefault(f"{name}.{attr}", labels[value])
-            elif issubclass(value, Choices) and value is not Choices:
-                _choices_members(f"{name}.{attr}", value, constants)
+            try:
+                if value in labels:
+                    by_path.setdefault(f"{name}.{attr}", labels[value])
+                elif issubclass(value, Choices) and value is not Choices:
+                    _choices_members(f"{name}.{attr}", value, constants)
+            except Exception:
+                continue  # a class with an odd metaclass is neither a model nor Choices
     return by_path, module_files, constants
+
+
+def _namespace(module: object) -> dict[str, Any] | None:
+    """A plain module's ``__dict__``; None for anything else in sys.modules (lazy modules such as
+    importlib.util.LazyLoader's load themselves on attribute access)."""
+    kind = type(module)
+    if not issubclass(kind, ModuleType) or kind.__getattribute__ is not ModuleType.__getattribute__:
+        return None
+    namespace = vars(module)  # the plain attribute lookup, checked above
+    return namespace if type(namespace) is dict else None
 
 
 def _class_constants(path: str, cls: type, out: dict[str, Any], choices: type) -> None:
@@ -46,13 +75,13 @@ def _class_constants(path: str, cls: type, out: dict[str, Any], choices: type) -
         for attr, value in vars(klass).items():
             if attr.startswith("__"):
                 continue
-            if isinstance(value, PRIMITIVES) and not isinstance(value, type(None)):
+            if is_a(value, PRIMITIVES) and value is not None:
                 out[f"{path}.{attr}"] = value
-            elif isinstance(value, type) and issubclass(value, choices):
+            elif is_a(value, type) and issubclass(value, choices):
                 _choices_members(f"{path}.{attr}", value, out)
 
 
 def _choices_members(path: str, choices: Any, out: dict[str, Any]) -> None:
     for member in choices:
-        if isinstance(member.value, PRIMITIVES):
+        if is_a(member.value, PRIMITIVES):
             out[f"{path}.{member.name}"] = member.value

@@ -243,6 +243,9 @@ def django_pg_enum() -> type[enum.Enum] | None:
         from django.db.backends.postgresql.psycopg_any import IsolationLevel
     except Exception:
         return None
+    # Without the driver psycopg is an inert stand-in (drivers.py): no enum to ask.
+    if not (isinstance(IsolationLevel, type) and issubclass(IsolationLevel, enum.Enum)):
+        return None
     return IsolationLevel
 
 

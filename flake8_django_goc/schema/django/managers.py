@@ -9,26 +9,37 @@ import functools
 from typing import Any
 
 from flake8_django_goc.schema import UNKNOWN, ManagerFacts
+from flake8_django_goc.schema.django.safe import PRIMITIVES, Warnings, is_a
 
-PRIMITIVES = (bool, int, float, str, type(None))
 
-
-def manager_facts(manager: Any) -> ManagerFacts:
+def manager_facts(manager: Any, warnings: Warnings | None = None) -> ManagerFacts:
     cls = type(manager)
     qs = getattr(manager, "_queryset_class", None)
     classes = [k for k in (*cls.__mro__, *(qs.__mro__ if qs else ())) if _is_project_class(k)]
+    warnings = warnings if warnings is not None else Warnings()
     return ManagerFacts(
         name=manager.name,
         class_path=f"{cls.__module__}.{cls.__qualname__}",
         queryset_path=f"{qs.__module__}.{qs.__qualname__}" if qs else None,
-        lookup=_override_kwargs(manager, classes, "get_or_create"),
-        filters=_override_kwargs(manager, classes, "get_queryset", via="filter"),
-        methods=_queryset_methods(manager, classes),
+        lookup=_override_kwargs(manager, classes, "get_or_create", warnings),
+        filters=_override_kwargs(manager, classes, "get_queryset", warnings, via="filter"),
+        methods=_queryset_methods(manager, classes, warnings),
         class_mro=tuple(dict.fromkeys(f"{k.__module__}.{k.__qualname__}" for k in classes)),
     )
 
 
-def _queryset_methods(manager: Any, classes: list[type]) -> tuple:
+def _tree(function: Any, cls: type, warnings: Warnings) -> Any:
+    tree, error = _function_tree(function)
+    if error is not None:
+        warnings.add(
+            f"cannot read the source of {cls.__module__}.{cls.__qualname__}."
+            f"{getattr(function, '__name__', '?')} ({error}); what it adds to the lookup or the "
+            "filters is not known, so calls through it are judged without it"
+        )
+    return tree
+
+
+def _queryset_methods(manager: Any, classes: list[type], warnings: Warnings) -> tuple:
     """Custom methods whose body is one ``return self.<chain>()`` of queryset methods."""
     import ast
     import inspect
@@ -41,7 +52,7 @@ def _queryset_methods(manager: Any, classes: list[type]) -> tuple:
             if name.startswith("_") or not inspect.isfunction(function):
                 continue
             found.pop(name, None)
-            tree = _function_tree(function)
+            tree = _tree(function, cls, warnings)
             if tree is None:
                 continue
             body = tree.body[0].body if tree.body and hasattr(tree.body[0], "body") else []
@@ -77,7 +88,7 @@ def _is_project_class(cls: type) -> bool:
 
 
 def _override_kwargs(
-    manager: Any, classes: list[type], method: str, via: str | None = None
+    manager: Any, classes: list[type], method: str, warnings: Warnings, via: str | None = None
 ) -> tuple[tuple[str, Any], ...]:
     """Literal kwargs an override passes on, as in django-oscar's basket managers:
     ``return super().get_or_create(status="open", **kwargs)`` (or ``self.get_queryset()...``),
@@ -89,7 +100,7 @@ def _override_kwargs(
         function = vars(cls).get(method)
         if function is None:
             continue
-        tree = _function_tree(function)
+        tree = _tree(function, cls, warnings)
         if tree is None:
             return ()
         for node in ast.walk(tree):
@@ -118,16 +129,19 @@ def _override_kwargs(
 
 
 @functools.cache
-def _function_tree(function: Any) -> Any:
-    """The parsed source of a manager/queryset method; shared by every model using the class."""
+def _function_tree(function: Any) -> tuple[Any, str | None]:
+    """The parsed source of a manager/queryset method, shared by every model using the class;
+    else None and why (no source file, a source that no longer matches the code...)."""
     import ast
     import inspect
     import textwrap
 
+    from flake8_django_goc.schema.django.setup import first_line
+
     try:
-        return ast.parse(textwrap.dedent(inspect.getsource(function)))
-    except (OSError, TypeError, SyntaxError):
-        return None
+        return ast.parse(textwrap.dedent(inspect.getsource(function))), None
+    except Exception as exc:
+        return None, first_line(exc)
 
 
 def _is_own_rows(node: Any) -> bool:
@@ -166,4 +180,4 @@ def _static_value(node: Any, manager: Any) -> Any:
         value = getattr(value, attr, UNKNOWN)
         if value is UNKNOWN:
             return UNKNOWN
-    return value if isinstance(value, PRIMITIVES) else UNKNOWN
+    return value if is_a(value, PRIMITIVES) else UNKNOWN

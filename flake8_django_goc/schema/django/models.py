@@ -14,18 +14,39 @@ from flake8_django_goc.schema import (
     BackendFacts,
     Condition,
     FieldFacts,
+    ManagerFacts,
     ModelFacts,
     RelationFacts,
     UniqueSet,
 )
 from flake8_django_goc.schema.django.backends import backend_for
 from flake8_django_goc.schema.django.managers import manager_facts
-
-PRIMITIVES = (bool, int, float, str, type(None))
+from flake8_django_goc.schema.django.safe import PRIMITIVES, Warnings, is_a
+from flake8_django_goc.schema.django.setup import first_line
 
 
 def label_of(model: Any) -> str:
     return str(model._meta.label)
+
+
+def related_label(f: Any, warnings: Warnings | None) -> str | None:
+    """The label of the model a relation points to; None, with a warning, when that model is not
+    installed (Django leaves the lazy reference a string: a typo or a missing app)."""
+    related = f.related_model
+    if related is None:
+        return None
+    if is_a(related, str):
+        owner = getattr(f, "model", None)
+        # An M2M's auto-created through model repeats the M2M field's reference: named there.
+        if warnings is not None and not (owner is not None and owner._meta.auto_created):
+            where = f"{label_of(owner)}.{f.name}" if owner is not None else f.name
+            warnings.add(
+                f'{where} -> "{related}": the related model is not installed (a typo, or its app '
+                "is missing from INSTALLED_APPS; see `python manage.py check`); "
+                "that relation is left out"
+            )
+        return None
+    return label_of(related)
 
 
 def _parents(opts: Any) -> tuple[Any, ...]:
@@ -34,17 +55,21 @@ def _parents(opts: Any) -> tuple[Any, ...]:
     return tuple(parents) if parents is not None else tuple(opts.get_parent_list())
 
 
-def model_facts(model: Any, backends: dict[str, BackendFacts]) -> ModelFacts:
+def model_facts(
+    model: Any, backends: dict[str, BackendFacts], warnings: Warnings | None = None
+) -> ModelFacts:
+    warnings = warnings if warnings is not None else Warnings()
     opts = model._meta
     concrete = opts.concrete_model
     copts = concrete._meta
-    fields = {f.name: _field_facts(f) for f in copts.concrete_fields}
+    plain_save = _plain_save(concrete)
+    fields = {f.name: _field_facts(f, warnings, plain_save) for f in copts.concrete_fields}
     pk_names = _pk_names(copts)
     unique_sets: list[UniqueSet] = []
     backend = backend_for(concrete, backends)
     for owner in (concrete, *_parents(copts)):
         origin = None if owner is concrete else label_of(owner)
-        unique_sets.extend(_unique_sets(owner, origin, backend))
+        unique_sets.extend(_unique_sets(owner, origin, backend, warnings))
     module = sys.modules.get(model.__module__)
     file = getattr(module, "__file__", None)
     return ModelFacts(
@@ -57,9 +82,9 @@ def model_facts(model: Any, backends: dict[str, BackendFacts]) -> ModelFacts:
         pk=pk_names,
         concrete_label=label_of(concrete) if opts.proxy else None,
         managed=bool(copts.managed),
-        managers=tuple(manager_facts(m) for m in opts.managers),
+        managers=_managers(model, warnings),
         default_manager=opts.default_manager.name if opts.default_manager else "objects",
-        relations=_relations(model),
+        relations=_relations(model, warnings),
         parents=tuple(label_of(p) for p in _parents(copts)),
         backend=backend,
         file=os.path.realpath(file) if file else None,
@@ -71,13 +96,33 @@ def model_facts(model: Any, backends: dict[str, BackendFacts]) -> ModelFacts:
     )
 
 
+def _managers(model: Any, warnings: Warnings) -> tuple[ManagerFacts, ...]:
+    found = []
+    for manager in model._meta.managers:
+        try:
+            found.append(manager_facts(manager, warnings))
+        except Exception as exc:
+            cls = type(manager)
+            warnings.add(
+                f"{label_of(model)}.{getattr(manager, 'name', '?')}: cannot read the manager "
+                f"{cls.__module__}.{cls.__qualname__} ({first_line(exc)}); it is left out, so "
+                "calls through it are not judged. Please report this to flake8-django-goc"
+            )
+    return tuple(found)
+
+
 def _pk_names(opts: Any) -> tuple[str, ...]:
     pk = opts.pk
     composite = getattr(pk, "field_names", None)  # CompositePrimaryKey, Django 5.2+
     return tuple(composite) if composite else (pk.name,)
 
 
-def _field_facts(f: Any) -> FieldFacts:
+def _field_facts(f: Any, warnings: Warnings | None = None, plain_save: bool = True) -> FieldFacts:
+    from django.db.models import AutoField, Field
+    from django.db.models.fields import NOT_PROVIDED
+
+    declared = f.has_default() or getattr(f, "db_default", NOT_PROVIDED) is not NOT_PROVIDED
+    default = _created_default(f)
     return FieldFacts(
         name=f.name,
         attname=f.attname,
@@ -85,32 +130,50 @@ def _field_facts(f: Any) -> FieldFacts:
         primary_key=bool(f.primary_key),
         unique=bool(f.unique),
         is_relation=bool(f.is_relation),
-        related_label=label_of(f.related_model) if f.is_relation and f.related_model else None,
-        default=_created_default(f),
+        related_label=related_label(f, warnings) if f.is_relation else None,
+        default=default,
         owner=label_of(f.model._meta.concrete_model) if getattr(f, "model", None) else None,
+        auto=isinstance(f, AutoField),  # BigAutoField and SmallAutoField too (AutoFieldMeta)
+        fixed_default=bool(
+            declared
+            and plain_save
+            and default is not UNKNOWN
+            and type(f).pre_save is Field.pre_save  # not auto_now, AutoSlugField...
+        ),
+    )
+
+
+def _plain_save(model: Any) -> bool:
+    """The model's save() is Django's: no project class computes values there."""
+    from django.db.models import Model
+
+    return all(
+        "save" not in vars(k) for k in model.__mro__ if k is not Model and issubclass(k, Model)
     )
 
 
 def _created_default(f: Any) -> Any:
     """The value Django writes for a field nobody set, if it is a plain literal."""
     if f.has_default():
-        return f.default if isinstance(f.default, PRIMITIVES) else UNKNOWN
+        return f.default if is_a(f.default, PRIMITIVES) else UNKNOWN
     from django.db.models.fields import NOT_PROVIDED
 
     db_default = getattr(f, "db_default", NOT_PROVIDED)  # Django 5.0+
     if db_default is not NOT_PROVIDED:
         value = getattr(db_default, "value", UNKNOWN)  # Value(x)
-        return value if isinstance(value, PRIMITIVES) else UNKNOWN
+        return value if is_a(value, PRIMITIVES) else UNKNOWN
     if f.primary_key:
         return UNKNOWN  # generated by the database
     try:
         value = f.get_default()
     except Exception:
         return UNKNOWN
-    return value if isinstance(value, PRIMITIVES) else UNKNOWN
+    return value if is_a(value, PRIMITIVES) else UNKNOWN
 
 
-def _unique_sets(owner: Any, origin: str | None, backend: BackendFacts) -> list[UniqueSet]:
+def _unique_sets(
+    owner: Any, origin: str | None, backend: BackendFacts, warnings: Warnings
+) -> list[UniqueSet]:
     """Uniqueness guarantees declared on ``owner``'s own table."""
     opts = owner._meta
     sets = [UniqueSet(_pk_names(opts), "primary key", origin=origin)]
@@ -122,13 +185,29 @@ def _unique_sets(owner: Any, origin: str | None, backend: BackendFacts) -> list[
         # Django creates no constraint for unmanaged tables; only the pk is a safe assumption.
         return sets[:1]
     for names in opts.unique_together:
-        fields = tuple(opts.get_field(n).name for n in names)
+        try:
+            fields = tuple(opts.get_field(n).name for n in names)
+        except Exception as exc:  # Django's check (models.E012) reports it; we leave it out
+            warnings.add(
+                f"{label_of(owner)}: cannot read unique_together {tuple(names)!r} "
+                f"({first_line(exc)}); it is left out (see `python manage.py check`)"
+            )
+            continue
         sets.append(UniqueSet(fields, "unique_together", origin=origin))
     from django.db.models import UniqueConstraint
 
     for constraint in opts.constraints:
-        if isinstance(constraint, UniqueConstraint):
-            sets.append(_constraint_set(opts, constraint, origin, backend))
+        if is_a(constraint, UniqueConstraint):
+            try:
+                sets.append(_constraint_set(opts, constraint, origin, backend))
+            except Exception as exc:
+                name = getattr(constraint, "name", None)
+                warnings.add(
+                    f"{label_of(owner)}: cannot read UniqueConstraint {name!r} "
+                    f"({first_line(exc)}); it is left out, so calls it would cover are "
+                    "reported (see `python manage.py check`; if it is valid, please report this "
+                    "to flake8-django-goc)"
+                )
     return sets
 
 
@@ -243,13 +322,13 @@ def _condition(q: Any) -> tuple[Condition, bool]:
                 children.append(("<expression>", UNKNOWN))
                 continue
             key, value = child
-            if isinstance(value, Value):
+            if is_a(value, Value):
                 value = value.value
-            if isinstance(value, (list, tuple, set, frozenset)) and all(
-                isinstance(v, PRIMITIVES) for v in value
+            if is_a(value, (list, tuple, set, frozenset)) and all(
+                is_a(v, PRIMITIVES) for v in value
             ):
                 value = tuple(value)
-            elif not isinstance(value, PRIMITIVES):
+            elif not is_a(value, PRIMITIVES):
                 readable = False
                 value = UNKNOWN
             children.append((str(key), value))
@@ -278,32 +357,40 @@ def _q_text(q: Any) -> str:
     return f"~{text}" if q.negated else text
 
 
-def _relations(model: Any) -> tuple[RelationFacts, ...]:
+def _relations(model: Any, warnings: Warnings) -> tuple[RelationFacts, ...]:
     opts = model._meta
     found: list[RelationFacts] = []
     for f in opts.get_fields():
         if f.auto_created and not f.concrete:  # reverse side of a FK / M2M / one-to-one
             accessor = f.get_accessor_name()
-            if not accessor or f.one_to_one or f.related_model is None:
+            target = related_label(f, warnings)
+            if not accessor or f.one_to_one or target is None:
                 continue
             if f.one_to_many:
-                found.append(
-                    RelationFacts(
-                        accessor, "reverse_fk", label_of(f.related_model), (f.field.name,)
-                    )
-                )
+                found.append(RelationFacts(accessor, "reverse_fk", target, (f.field.name,)))
             elif f.many_to_many:
-                through = label_of(f.through) if getattr(f, "through", None) else None
-                found.append(RelationFacts(accessor, "m2m", label_of(f.related_model), (), through))
+                through = _through(getattr(f, "through", None))
+                found.append(RelationFacts(accessor, "m2m", target, (), through))
         elif f.many_to_many and not f.auto_created:  # forward M2M (not concrete on 6.1+)
-            through = label_of(f.remote_field.through) if f.remote_field.through else None
-            found.append(RelationFacts(f.name, "m2m", label_of(f.related_model), (), through))
+            target = related_label(f, warnings)
+            if target is None:
+                continue
+            through = _through(f.remote_field.through)
+            found.append(RelationFacts(f.name, "m2m", target, (), through))
     for f in opts.private_fields:
         if type(f).__name__ == "GenericRelation" or hasattr(f, "object_id_field_name"):
             if getattr(f, "related_model", None) is None or not hasattr(
                 f, "content_type_field_name"
             ):
                 continue
+            target = related_label(f, warnings)
+            if target is None:
+                continue
             adds = (f.content_type_field_name, f.object_id_field_name)
-            found.append(RelationFacts(f.name, "generic", label_of(f.related_model), adds))
+            found.append(RelationFacts(f.name, "generic", target, adds))
     return tuple(found)
+
+
+def _through(through: Any) -> str | None:
+    # A through model given as a string that names no installed model stays a string.
+    return label_of(through) if through is not None and not is_a(through, str) else None

@@ -1,0 +1,694 @@
+"""Hand-written get-or-create and uniqueness checks, found on flake8's ``ast`` tree (no libcst).
+
+A *pair* is a check on a model followed, on the path where the check found nothing, by a create:
+``try: M.objects.get(...) except M.DoesNotExist: M.objects.create(...)``, ``if not qs.exists():
+...create(...)``, ``x = qs.first(); if x is None: ...``, ``if not qs.update(...): ...create()``.
+A *python check* is ``if qs.exists(): raise ...``; a *validator* is DRF's ``UniqueValidator`` /
+``UniqueTogetherValidator``. Only positions, receiver chains and argument texts are recorded
+here; resolve and judge (judge/handrolled.py) decide what they mean. Only functions that hold one
+of them go on to libcst (for the scopes their receivers are resolved in).
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from flake8_django_goc.find.records import CallArgs, ModuleFacts, Step, Value
+from flake8_django_goc.find.scopes import Definition, Scope, ScopeBuilder
+from flake8_django_goc.schema import UNKNOWN
+
+# Text gate: a pair needs a create and a check; a python check an exists() and a raise.
+_CREATES = ("create(", ".save(", "asave(")
+_CHECKS = ("DoesNotExist", "exists(", "first(", "last(", "count(", "update(", "filter(")
+_VALIDATORS = ("UniqueValidator", "UniqueTogetherValidator")
+
+CREATE_METHODS = frozenset({"create", "acreate"})
+SAVE_METHODS = frozenset({"save", "asave"})
+GET_METHODS = frozenset({"get", "aget"})
+FIRST_METHODS = frozenset({"first", "afirst", "last", "alast"})
+EXISTS_METHODS = frozenset({"exists", "aexists"})
+COUNT_METHODS = frozenset({"count", "acount"})
+UPDATE_METHODS = frozenset({"update", "aupdate"})
+
+# Exceptions whose handler sees an IntegrityError (django.db's hierarchy, and the catch-alls).
+_INTEGRITY = frozenset({"IntegrityError", "DatabaseError", "Error", "Exception", "BaseException"})
+_MISSING = frozenset({"DoesNotExist", "ObjectDoesNotExist"})
+
+
+def could_contain_pair(source: str) -> bool:
+    if any(v in source for v in _VALIDATORS):
+        return True
+    if "exists(" in source and "raise" in source:
+        return True
+    return any(c in source for c in _CREATES) and any(c in source for c in _CHECKS)
+
+
+@dataclass(frozen=True)
+class Check:
+    """What was looked up: the receiver chain, the check call's own keyword arguments."""
+
+    method: str  # get, exists, first, count, update, len, bool
+    line: int
+    col: int
+    text: str  # source text, for the message
+    receiver: tuple[Step, ...]
+    kwargs: CallArgs = field(default_factory=CallArgs)  # get()'s lookup (not update()'s values)
+
+
+@dataclass(frozen=True)
+class Handling:
+    """Where the create runs: which IntegrityError handler, which transactions."""
+
+    handler_line: int | None = None  # an `except IntegrityError` (or a base class) around it
+    handler_reraises: bool = False  # the handler only re-raises
+    own_atomic: bool = False  # a `with transaction.atomic()` between that handler and the create
+    outer_atomic: bool = False  # the code runs in a transaction opened in this function
+    serialised: bool = False  # select_for_update() of another row inside atomic() came first
+
+
+@dataclass(frozen=True)
+class Pair:
+    check: Check
+    line: int  # the call that inserts: create()/acreate(), or save()/asave() of the new instance
+    col: int
+    create_method: str
+    receiver: tuple[Step, ...]  # the create's receiver (`M._default_manager` for `M(...)`)
+    written: CallArgs
+    handling: Handling = field(default_factory=Handling)
+    scope: Scope | None = None  # where the create runs: both receivers are resolved there
+
+
+@dataclass(frozen=True)
+class PyCheck:
+    """``if qs.exists(): raise``: uniqueness checked only in Python (DGC010)."""
+
+    check: Check
+    serialised: bool = False
+    scope: Scope | None = None
+
+
+@dataclass(frozen=True)
+class Validator:
+    """DRF's ``UniqueValidator(queryset=...)`` on a field / ``UniqueTogetherValidator``."""
+
+    line: int
+    col: int
+    kind: str  # "UniqueValidator" or "UniqueTogetherValidator"
+    receiver: tuple[Step, ...]
+    fields: tuple[str, ...]
+    scope: Scope | None = None
+
+
+@dataclass(frozen=True)
+class HandRolled:
+    pairs: tuple[Pair, ...] = ()
+    checks: tuple[PyCheck, ...] = ()
+    validators: tuple[Validator, ...] = ()
+    facts: ModuleFacts | None = None  # the import table, from the ast (no libcst needed)
+
+    def __bool__(self) -> bool:
+        return bool(self.pairs or self.checks or self.validators)
+
+
+def find_handrolled(source: str, tree: ast.AST | None) -> HandRolled:
+    if not could_contain_pair(source):
+        return HandRolled()
+    if tree is None:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            return HandRolled()
+    finder = _Finder()
+    hot = _Hot(source)
+    builder: ScopeBuilder | None = None
+    for node, parents in _definitions(getattr(tree, "body", []), hot, ()):
+        before = (len(finder.pairs), len(finder.checks), len(finder.validators))
+        if isinstance(node, ast.ClassDef):
+            finder.class_body(node)
+        else:
+            finder.function(node)
+        if before == (len(finder.pairs), len(finder.checks), len(finder.validators)):
+            continue
+        builder = builder or ScopeBuilder(tree)
+        inside = (*parents, node)
+        finder.pairs[before[0] :] = [
+            replace(p, scope=builder.scope(inside, p.line, p.col))
+            for p in finder.pairs[before[0] :]
+        ]
+        finder.checks[before[1] :] = [
+            replace(c, scope=builder.scope(inside, c.check.line, c.check.col))
+            for c in finder.checks[before[1] :]
+        ]
+        finder.validators[before[2] :] = [
+            replace(v, scope=builder.scope(inside, v.line, v.col))
+            for v in finder.validators[before[2] :]
+        ]
+    if builder is None:
+        return HandRolled()
+    return HandRolled(
+        tuple(finder.pairs), tuple(finder.checks), tuple(finder.validators), builder.module_facts()
+    )
+
+
+# ------------------------------------------------------------------------------ ast -> records
+
+
+def steps(node: ast.expr) -> tuple[Step, ...] | None:
+    """The receiver chain of ``node`` in the finder's Step vocabulary; None if not a chain."""
+    out: list[Step] = []
+
+    def walk(n: ast.expr) -> bool:
+        if isinstance(n, ast.Await):
+            return walk(n.value)
+        if isinstance(n, ast.Name):
+            out.append(Step("name", n.id))
+            return True
+        if isinstance(n, ast.Attribute):
+            if not walk(n.value):
+                return False
+            out.append(Step("attr", n.attr))
+            return True
+        if isinstance(n, ast.Call):
+            if not walk(n.func):
+                return False
+            out.append(Step("call", args=call_args(n)))
+            return True
+        if isinstance(n, ast.Subscript):
+            if not walk(n.value):
+                return False
+            index = n.slice
+            ok = isinstance(index, ast.Constant) and isinstance(index.value, int)
+            out.append(Step("index", str(index.value) if ok else "?"))  # type: ignore[attr-defined]
+            return True
+        return False
+
+    return tuple(out) if walk(node) else None
+
+
+def value(node: ast.expr) -> Value:
+    code = ast.unparse(node)
+    literal: Any = UNKNOWN
+    if isinstance(node, ast.Name):
+        literal = {"None": None, "True": True, "False": False}.get(node.id, UNKNOWN)
+    elif isinstance(node, (ast.Constant, ast.UnaryOp, ast.Tuple, ast.List, ast.Set)):
+        try:
+            literal = ast.literal_eval(node)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            literal = UNKNOWN
+        if isinstance(literal, (list, set)):
+            literal = tuple(literal)
+    items: tuple[tuple[str, Value], ...] | None = None
+    complete = True
+    if isinstance(node, ast.Dict):
+        entries = []
+        for key, item in zip(node.keys, node.values, strict=True):
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                entries.append((key.value, value(item)))
+            else:
+                complete = False
+        items = tuple(entries)
+    return Value(code, literal, items, complete)
+
+
+def call_args(node: ast.Call) -> CallArgs:
+    kwargs: list[tuple[str, Value]] = []
+    star_kwargs: list[Value] = []
+    for keyword in node.keywords:
+        v = value(keyword.value)
+        if keyword.arg is not None:
+            kwargs.append((keyword.arg, v))
+        elif v.items is not None and v.items_complete:
+            kwargs.extend(v.items)
+        else:
+            star_kwargs.append(v)
+    positional = tuple(value(a) for a in node.args if not isinstance(a, ast.Starred))
+    star_args = tuple(value(a.value) for a in node.args if isinstance(a, ast.Starred))
+    return CallArgs(tuple(kwargs), positional, star_args, tuple(star_kwargs))
+
+
+def _method_call(node: ast.AST) -> tuple[ast.Call, str] | None:
+    if isinstance(node, ast.Await):
+        node = node.value
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node, node.func.attr
+    return None
+
+
+def _last_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Call):
+        return _last_name(node.func)
+    return ""
+
+
+def _is_atomic(node: ast.expr) -> bool:
+    return _last_name(node) == "atomic"
+
+
+def _short(node: ast.AST) -> str:
+    text = " ".join(ast.unparse(node).split())
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_of(node: ast.expr) -> Check | None:
+    """A check expression: ``qs.exists()``, ``qs.count()``, ``qs.first()``, ``qs.get(...)``,
+    ``qs.update(...)``, ``len(qs)``, a bare ``qs``."""
+    if isinstance(node, ast.Await):
+        node = node.value
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "len"
+        and len(node.args) == 1
+    ):
+        receiver = steps(node.args[0])
+        if receiver is None:
+            return None
+        return Check("len", node.lineno, node.col_offset, _short(node), receiver)
+    if isinstance(node, ast.Name):
+        return Check("bool", node.lineno, node.col_offset, node.id, (Step("name", node.id),))
+    found = _method_call(node)
+    if found is None:
+        return None
+    call, method = found
+    base = method.removeprefix("a") if method.startswith("a") else method
+    if base not in ("exists", "count", "first", "last", "get", "update"):
+        return None
+    if call.args and base != "update":
+        return None  # os.path.exists(p), str.count(x), dict.get(k): no queryset method
+    if base in ("exists", "count", "first", "last") and call.keywords:
+        return None
+    receiver = steps(call.func.value)  # type: ignore[attr-defined]
+    if receiver is None:
+        return None
+    kwargs = call_args(call) if base == "get" else CallArgs()
+    return Check(method, call.lineno, call.col_offset, _short(call), receiver, kwargs)
+
+
+def _zero(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value == 0 and not isinstance(node.value, bool)
+
+
+def _if_check(test: ast.expr, names: dict[str, Check]) -> tuple[Check, bool] | None:
+    """(the check, whether the body is the *missing* path) for an if-test, else None."""
+    negated = False
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        negated, test = True, test.operand
+    if isinstance(test, ast.Await):
+        test = test.value
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        left, op, right = test.left, test.ops[0], test.comparators[0]
+        if isinstance(left, ast.Name) and left.id in names and isinstance(right, ast.Constant):
+            named = names[left.id]
+            if right.value is None and isinstance(op, (ast.Is, ast.IsNot)):
+                return named, isinstance(op, ast.Is) != negated
+            if _zero(right) and isinstance(op, (ast.Eq, ast.NotEq, ast.Gt)):
+                return named, isinstance(op, ast.Eq) != negated
+            return None
+        counted = _check_of(left)
+        counts = ("count", "acount", "len", "update", "aupdate")
+        zero_test = _zero(right) and isinstance(op, (ast.Eq, ast.NotEq, ast.Gt))
+        if counted is not None and counted.method in counts and zero_test:
+            return counted, isinstance(op, ast.Eq) != negated
+        return None
+    if isinstance(test, ast.Name) and test.id in names:
+        return names[test.id], negated
+    check = _check_of(test)
+    if check is None or check.method in ("get", "aget", "first", "afirst", "last", "alast"):
+        return None
+    if check.method == "bool" and not negated:
+        return None  # `if qs:` alone is too common to read as a check
+    return check, negated
+
+
+def _raises(body: list[ast.stmt]) -> bool:
+    return any(isinstance(s, ast.Raise) for s in body)
+
+
+def _catches(handler: ast.ExceptHandler, names: frozenset[str]) -> bool:
+    if handler.type is None:
+        return names is _INTEGRITY  # a bare except sees the IntegrityError, not a miss
+    types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any(_last_name(t) in names for t in types)
+
+
+@dataclass
+class _Context:
+    outer_atomic: bool = False
+    handler: ast.ExceptHandler | None = None  # the innermost IntegrityError handler
+    own_atomic: bool = False  # an atomic() block opened inside that handler's try
+    # Where select_for_update() first ran inside atomic(): a check after it is serialised (a
+    # lock of the check's own rows starts where the check does, and locks no missing row).
+    lock: tuple[int, int] | None = None
+
+    def copy(self, **changes: Any) -> _Context:
+        new = _Context(self.outer_atomic, self.handler, self.own_atomic, self.lock)
+        for name, value in changes.items():
+            setattr(new, name, value)
+        return new
+
+    def serialises(self, check: Check) -> bool:
+        return self.lock is not None and self.lock < (check.line, check.col)
+
+
+@dataclass
+class _Pending:
+    check: Check
+    done: bool = False
+
+
+class _Finder:
+    def __init__(self) -> None:
+        self.pairs: list[Pair] = []
+        self.checks: list[PyCheck] = []
+        self.validators: list[Validator] = []
+
+    # -- functions -----------------------------------------------------------------------------
+    def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        ctx = _Context(outer_atomic=any(_is_atomic(d) for d in node.decorator_list))
+        self.block(node.body, ctx, None)
+
+    def block(self, body: list[ast.stmt], ctx: _Context, pending: _Pending | None) -> None:
+        names: dict[str, Check] = {}  # x = qs.first() / n = qs.update(...), for a later `if x`
+        built: dict[str, tuple[ast.Call, list[ast.keyword]]] = {}  # x = M(...) before x.save()
+        for stmt in body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue  # visited on their own
+            if pending is not None and not pending.done:
+                self.find_create(stmt, ctx, pending, built)
+            if ctx.lock is None and ctx.outer_atomic:
+                ctx.lock = self.locks(stmt)
+            self.statement(stmt, ctx, pending, names)
+
+    def locks(self, stmt: ast.stmt) -> tuple[int, int] | None:
+        if isinstance(stmt, (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.While)):
+            return None  # a lock taken in a nested block is found when it is visited
+        for node in _walk_here(stmt):
+            if isinstance(node, ast.Call) and _last_name(node.func) == "select_for_update":
+                return (node.lineno, node.col_offset)
+        return None
+
+    def statement(
+        self, stmt: ast.stmt, ctx: _Context, pending: _Pending | None, names: dict[str, Check]
+    ) -> None:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            check = _check_of(stmt.value) if stmt.value is not None else None
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    if check is not None and check.method in (
+                        *FIRST_METHODS,
+                        *UPDATE_METHODS,
+                        *COUNT_METHODS,
+                    ):
+                        names[target.id] = check
+                    else:
+                        names.pop(target.id, None)
+            return
+        if isinstance(stmt, ast.If):
+            self.if_statement(stmt, ctx, pending, names)
+            return
+        if isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+            self.try_statement(stmt, ctx, pending)  # type: ignore[arg-type]
+            return
+        if isinstance(stmt, (ast.With, ast.AsyncWith)):
+            atomic = any(_is_atomic(item.context_expr) for item in stmt.items)
+            inner = ctx.copy(
+                outer_atomic=ctx.outer_atomic or atomic,
+                own_atomic=ctx.own_atomic or (atomic and ctx.handler is not None),
+            )
+            self.block(stmt.body, inner, pending)
+            ctx.lock = ctx.lock or inner.lock
+            return
+        for block in ("body", "orelse"):
+            children = getattr(stmt, block, None)
+            if isinstance(children, list) and not isinstance(stmt, ast.ClassDef):
+                self.block(children, ctx.copy(), pending)
+
+    def if_statement(
+        self, stmt: ast.If, ctx: _Context, pending: _Pending | None, names: dict[str, Check]
+    ) -> None:
+        found = _if_check(stmt.test, names)
+        body_pending = else_pending = pending
+        if found is not None:
+            check, body_missing = found
+            fresh = _Pending(check)
+            if body_missing:
+                body_pending = fresh
+            else:
+                else_pending = fresh
+            if (
+                not body_missing
+                and check.method in (*EXISTS_METHODS, *COUNT_METHODS)
+                and _raises(stmt.body)
+            ):
+                self.checks.append(PyCheck(check, serialised=ctx.serialises(check)))
+        self.block(stmt.body, ctx.copy(), body_pending)
+        self.block(stmt.orelse, ctx.copy(), else_pending)
+
+    def try_statement(self, stmt: ast.Try, ctx: _Context, pending: _Pending | None) -> None:
+        missing = [h for h in stmt.handlers if _catches(h, _MISSING)]
+        integrity = [h for h in stmt.handlers if _catches(h, _INTEGRITY)]
+        body_ctx = ctx.copy()
+        if integrity:
+            body_ctx = ctx.copy(handler=integrity[0], own_atomic=False)
+        check = self.get_in(stmt.body) if missing else None
+        self.block(stmt.body, body_ctx, pending)
+        ctx.lock = ctx.lock or body_ctx.lock
+        for handler in stmt.handlers:
+            handler_pending = pending
+            if handler in missing and check is not None:
+                handler_pending = _Pending(check)
+            self.block(handler.body, ctx.copy(), handler_pending)
+        self.block(stmt.orelse, ctx.copy(), pending)
+        self.block(stmt.finalbody, ctx.copy(), pending)
+
+    def get_in(self, body: list[ast.stmt]) -> Check | None:
+        """The get() whose DoesNotExist the handler catches: the first one in the try body."""
+        for stmt in body:
+            for node in _walk_here(stmt):
+                found = _method_call(node) if isinstance(node, (ast.Call, ast.Await)) else None
+                if found is not None and found[1] in GET_METHODS:
+                    check = _check_of(node)  # type: ignore[arg-type]
+                    if check is not None:
+                        return check
+        return None
+
+    # -- the create on the missing path --------------------------------------------------------
+    def find_create(
+        self,
+        stmt: ast.stmt,
+        ctx: _Context,
+        pending: _Pending,
+        built: dict[str, tuple[ast.Call, list[ast.keyword]]],
+    ) -> None:
+        if isinstance(stmt, (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.While)):
+            return  # nested blocks are searched when they are visited, with their context
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, source = stmt.targets[0], stmt.value
+            if isinstance(target, ast.Name) and isinstance(source, ast.Call):
+                name = _last_name(source.func)
+                if name[:1].isupper() and steps(source.func) is not None:
+                    built[target.id] = (source, list(source.keywords))
+                    return
+            if (
+                isinstance(target, ast.Attribute)
+                and isinstance(target.value, ast.Name)
+                and target.value.id in built
+            ):
+                built[target.value.id][1].append(ast.keyword(arg=target.attr, value=source))
+                return
+        for node in _walk_here(stmt):
+            found = _method_call(node) if isinstance(node, ast.Call) else None
+            if found is None:
+                continue
+            call, method = found
+            func = call.func
+            assert isinstance(func, ast.Attribute)
+            if method in CREATE_METHODS:
+                receiver = steps(func.value)
+                if receiver is None:
+                    continue
+                self.add_pair(pending, call, method, receiver, call_args(call), ctx)
+                return
+            if method in SAVE_METHODS and isinstance(func.value, ast.Name):
+                made = built.get(func.value.id)
+                if made is None:
+                    continue
+                constructor, keywords = made
+                receiver = steps(constructor.func)
+                if receiver is None:
+                    continue
+                receiver = (*receiver, Step("attr", "_default_manager"))
+                fake = ast.Call(func=constructor.func, args=constructor.args, keywords=keywords)
+                self.add_pair(pending, call, method, receiver, call_args(fake), ctx)
+                return
+
+    def add_pair(
+        self,
+        pending: _Pending,
+        call: ast.Call,
+        method: str,
+        receiver: tuple[Step, ...],
+        written: CallArgs,
+        ctx: _Context,
+    ) -> None:
+        pending.done = True
+        handler = ctx.handler
+        reraises = handler is not None and all(
+            isinstance(s, ast.Raise) and s.exc is None for s in handler.body
+        )
+        handling = Handling(
+            handler_line=handler.lineno if handler is not None else None,
+            handler_reraises=reraises,
+            own_atomic=ctx.own_atomic,
+            outer_atomic=ctx.outer_atomic,
+            serialised=ctx.serialises(pending.check),
+        )
+        self.pairs.append(
+            Pair(pending.check, call.lineno, call.col_offset, method, receiver, written, handling)
+        )
+
+    # -- DRF validators ------------------------------------------------------------------------
+    def class_body(self, node: ast.ClassDef) -> None:
+        for stmt in node.body:
+            if not isinstance(stmt, ast.Assign):
+                continue
+            target = stmt.targets[0]
+            for call in _walk_here(stmt):
+                if not isinstance(call, ast.Call):
+                    continue
+                kind = _last_name(call.func)
+                if kind not in _VALIDATORS:
+                    continue
+                queryset = next((k.value for k in call.keywords if k.arg == "queryset"), None)
+                if queryset is None and call.args:
+                    queryset = call.args[0]
+                receiver = steps(queryset) if queryset is not None else None
+                if receiver is None:
+                    continue
+                fields: tuple[str, ...] = ()
+                if kind == "UniqueValidator" and isinstance(target, ast.Name):
+                    fields = (target.id,)
+                elif kind == "UniqueTogetherValidator":
+                    listed = next((k.value for k in call.keywords if k.arg == "fields"), None)
+                    if listed is None and len(call.args) > 1:
+                        listed = call.args[1]
+                    literal = value(listed).literal if listed is not None else UNKNOWN
+                    if isinstance(literal, tuple) and all(isinstance(f, str) for f in literal):
+                        fields = literal
+                if fields:
+                    self.validators.append(
+                        Validator(call.lineno, call.col_offset, kind, receiver, fields)
+                    )
+
+
+class _Hot:
+    """Whether a definition's text holds the tokens a pair, a python check or a validator
+    needs, so that only definitions holding all a finding needs are analysed. The lines of the
+    rare tokens (a create, an exists()) are found once per file and bisected; the common ones
+    (a check, a branch) are looked for with ``str.find`` within the span of a definition that
+    has a rare one (C speed, stops at the first hit)."""
+
+    CREATE = ("create(", "save(")
+    EXISTS = ("exists(", "count(")
+    # `filter(` alone is no check: `qs = ...filter(...)` is checked by `if not qs:`.
+    CHECK = ("DoesNotExist", "exists(", "if not ", "first(", "count(", "update(", "last(", "len(")
+    BRANCH = ("if ", "except")  # every shape branches; a test that creates and asserts does not
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.create = self.token_lines(self.CREATE)
+        self.exists = self.token_lines(self.EXISTS)
+        self.validator = self.token_lines(_VALIDATORS)
+        self._lengths: list[int] | None = None
+
+    def token_lines(self, tokens: tuple[str, ...]) -> list[int]:
+        offsets: list[int] = []
+        find = self.source.find
+        for token in tokens:
+            at = find(token)
+            while at != -1:
+                offsets.append(at)
+                at = find(token, at + 1)
+        offsets.sort()
+        lines: list[int] = []
+        line, done = 1, 0
+        for at in offsets:
+            line += self.source.count("\n", done, at)
+            done = at
+            lines.append(line)
+        return lines
+
+    @staticmethod
+    def within(lines: list[int], node: ast.stmt) -> bool:
+        index = bisect.bisect_left(lines, node.lineno)
+        return index < len(lines) and lines[index] <= (node.end_lineno or node.lineno)
+
+    def has(self, tokens: tuple[str, ...], node: ast.stmt) -> bool:
+        if self._lengths is None:
+            # Offset of line n (1-based): the lengths of the lines before it and their "\n"s.
+            self._lengths = list(itertools.accumulate(map(len, self.source.split("\n")), initial=0))
+        lengths = self._lengths
+        lines = len(lengths) - 1
+        first = min(node.lineno, lines) - 1
+        last = min(node.end_lineno or node.lineno, lines)
+        start, end = lengths[first] + first, lengths[last] + last
+        find = self.source.find
+        return any(find(token, start, end) != -1 for token in tokens)
+
+    def function(self, node: ast.stmt) -> bool:
+        if self.within(self.create, node):
+            if self.has(self.CHECK, node) and self.has(self.BRANCH, node):
+                return True
+        elif not self.within(self.exists, node):
+            return False
+        return self.within(self.exists, node) and self.has(("raise",), node)
+
+
+def _definitions(
+    body: list[ast.stmt], hot: _Hot, parents: tuple[Definition, ...]
+) -> Iterator[tuple[Definition, tuple[Definition, ...]]]:
+    """The functions that may hold a pair or a python check and the classes that may declare
+    a validator, with the definitions around them; found through statements only (no walk of
+    expressions). Nested definitions lie inside their parent's lines."""
+    for stmt in body:
+        inner = parents
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if not hot.function(stmt):
+                continue
+            yield stmt, parents
+            inner = (*parents, stmt)
+        elif isinstance(stmt, ast.ClassDef):
+            validators = hot.within(hot.validator, stmt)
+            if not validators and not hot.function(stmt):
+                continue
+            if validators:
+                yield stmt, parents
+            inner = (*parents, stmt)
+        for block in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(stmt, block, None)
+            if isinstance(children, list):
+                yield from _definitions(children, hot, inner)
+
+
+def _walk_here(node: ast.AST) -> Iterator[ast.AST]:
+    """``ast.walk`` in source order that does not enter nested functions, classes or lambdas."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        children = [
+            c
+            for c in ast.iter_child_nodes(current)
+            if not isinstance(c, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))
+        ]
+        stack.extend(reversed(children))

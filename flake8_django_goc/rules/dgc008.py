@@ -1,0 +1,83 @@
+"""DGC008: hand-rolled-get-or-create."""
+
+from __future__ import annotations
+
+from flake8_django_goc.rules.base import Rule
+from flake8_django_goc.rules.references import (
+    CONSTRAINTS,
+    GET_OR_CREATE,
+    TICKET_12579,
+    UPDATE_OR_CREATE,
+)
+
+RULE = Rule(
+    code="DGC008",
+    summary="insert after a check that found no row, and no database uniqueness covers it",
+    name="hand-rolled-get-or-create",
+    fixable=True,
+    what="""
+        Checks code that asks the database whether a row exists and inserts it when it does
+        not, in one function:
+
+        - `try: M.objects.get(...)` / `aget()` `except M.DoesNotExist` (or
+          `ObjectDoesNotExist`) with `create()` / `acreate()`, or `M(...)` + `save()` /
+          `asave()`, in the handler (also the hand-written update-or-create that updates in
+          the `try`);
+        - `if not qs.exists():` (`aexists()`, `if not qs:`, `qs.count() == 0`,
+          `len(qs) == 0`, or the `else:` of `if qs.exists():`) followed by a create;
+        - `x = qs.first()` (`last()`, `afirst()`, ...) and `if x is None:` / `if not x:`;
+        - `if not qs.update(...):` (or `n = qs.update(...)`, `if n == 0:`) followed by a create.
+
+        Both receivers are resolved like a `get_or_create()` receiver (related managers
+        included) and must be the same model; the create must write every value the check
+        looked up. It is reported at the call that inserts when no enforced unique set has all
+        its fields among those values — with the traps of DGC001-DGC004: NULLs never collide,
+        a conditional constraint must be shown to hold, constraints the database does not
+        create do not count.
+    """,
+    why="""
+        The check and the insert are two statements: two requests can both run the check
+        before either inserts, and both insert.
+
+        ```text
+        request A: SELECT ... WHERE name='x'   -> no row
+        request B: SELECT ... WHERE name='x'   -> no row
+        request A: INSERT ('x');  request B: INSERT ('x')   -> two rows
+        ```
+
+        It is exactly the race of `get_or_create()` without a unique constraint, and ends the
+        same way: duplicates, and `MultipleObjectsReturned` from every later `get()`.
+    """,
+    example="""
+        class Tag(models.Model):
+            name = models.CharField(max_length=50)
+
+
+        def tag_named(name):
+            try:
+                return Tag.objects.get(name=name)
+            except Tag.DoesNotExist:
+                return Tag.objects.create(name=name)
+    """,
+    use_instead="""
+        class Tag(models.Model):
+            name = models.CharField(max_length=50)
+
+            class Meta:
+                constraints = [
+                    models.UniqueConstraint(fields=["name"], name="blog_tag_name_uniq"),
+                ]
+
+
+        def tag_named(name):
+            return Tag.objects.get_or_create(name=name)[0]
+    """,
+    notes="""
+        A configured serialising lock (`--django-goc-serializers`) or a
+        `select_for_update()` of another row earlier inside the same `transaction.atomic()`
+        serialises the path, and the finding is not reported. A check built from `**kwargs`
+        is not judged.
+    """,
+    references=(GET_OR_CREATE, UPDATE_OR_CREATE, CONSTRAINTS, TICKET_12579),
+    race=True,
+)
