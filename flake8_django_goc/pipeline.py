@@ -13,6 +13,7 @@ from flake8_django_goc.judge.bulk import Verdict, bulk_verdict
 from flake8_django_goc.judge.collisions import judge_call
 from flake8_django_goc.judge.handrolled import judge_handrolled
 from flake8_django_goc.judge.locks import drop_race_findings, serialised
+from flake8_django_goc.judge.reimplemented import reimplemented
 from flake8_django_goc.judge.verdicts import judge
 from flake8_django_goc.resolve.receivers import (
     Candidates,
@@ -115,7 +116,7 @@ def check_call(found: CallSite, ctx: ModuleContext, schema: Schema) -> tuple[lis
     """The findings for one call, and whether it was tied to a model (else only DGC100)."""
     call = with_constants(with_known_values(found, ctx, schema), ctx, schema)
     # judge_call: judge() and DGC011; bulk_create(): DGC012
-    verdict = bulk_verdict(ctx, schema) if call.method in BULK_METHODS else judge_call
+    verdict = bulk_verdict(ctx, schema) if call.method in BULK_METHODS else _unless_reimplemented
     resolution = resolve(call, ctx, schema)
     if isinstance(resolution, Target):
         return verdict(call, resolution), True
@@ -135,6 +136,12 @@ def check_call(found: CallSite, ctx: ModuleContext, schema: Schema) -> tuple[lis
             reason = f"it could be any of {labels}, and they get different verdicts"
         return [_unresolved(call, reason)], False
     return [_unresolved(call, resolution.reason)], False
+
+
+def _unless_reimplemented(call: CallSite, target: Target) -> list[Finding]:
+    """judge_call(), unless the project reimplements the method (DGC102: not judged)."""
+    own = reimplemented(call, target)
+    return [own] if own is not None else judge_call(call, target)
 
 
 def _unresolved(call: CallSite, reason: str) -> Finding:

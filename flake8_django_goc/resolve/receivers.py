@@ -112,7 +112,7 @@ class _ClassSelf:
 
 @dataclass(frozen=True)
 class _Func:
-    name: str  # "get_user_model", "get_model", "type"
+    name: str  # "get_user_model", "get_model", "type", "super", "factory:<label>"
 
 
 @dataclass(frozen=True)
@@ -341,6 +341,9 @@ class _Interpreter:
                 return _Func("type")
             if name == "super":
                 return _Func("super")
+            factory = self.schema.factories.get(f"{self.ctx.name}.{name}")
+            if factory is not None:  # a model getter defined in this module
+                return _Func(f"factory:{factory}")
             raise _Fail(f"{name!r} is not an imported name or a class of this module")
         return self.path_value(path)
 
@@ -348,6 +351,9 @@ class _Interpreter:
         label = self.schema.by_path.get(path) or reexported(path, self.schema)
         if label is not None:
             return _ModelClass((label,))
+        factory = self.schema.factories.get(path)
+        if factory is not None:
+            return _Func(f"factory:{factory}")
         if path in ("django.contrib.auth.get_user_model",):
             return _Func("get_user_model")
         if path.endswith(".get_model"):
@@ -513,11 +519,15 @@ class _Interpreter:
                 return _ModelClass((self.schema.user_model,))
             if value.name == "get_model":
                 return _ModelClass((self.model_by_name(args),))
+            if value.name.startswith("factory:") and not (args.positional or args.kwargs):
+                return _ModelClass((value.name.partition(":")[2],))
             if value.name == "super" and not args.positional:
                 # super() in a Manager/QuerySet subclass works on the same rows as self.
                 inner = self.chain((Step("name", "self"),))
                 if isinstance(inner, _Rows):
-                    return inner
+                    return _Rows(
+                        tuple(dataclasses.replace(t, django_method=True) for t in inner.targets)
+                    )
             if value.name == "type" and len(args.positional) == 1:
                 inner = self.chain((Step("name", args.positional[0].code),))
                 if isinstance(inner, _Instance):

@@ -35,6 +35,9 @@ class Target:
     through: str | None = None  # an M2M manager's through model
     owner: str | None = None  # source text of a related manager's instance (`ctx.customer`)
     via: str | None = None  # label of the model whose related manager this is
+    # `super().get_or_create()` in a manager or queryset: Django's own method runs, whatever
+    # the project's class reimplements.
+    django_method: bool = False
     # Lookup keys an overridden get_or_create() of the manager adds.
     extra_lookup: tuple[tuple[str, Value], ...] = ()
 

@@ -49,6 +49,7 @@ DGC011 = "DGC011"
 DGC012 = "DGC012"
 DGC100 = "DGC100"
 DGC101 = "DGC101"
+DGC102 = "DGC102"
 # Produced only by `db-check`, which reads the database.
 DGC201 = "DGC201"
 DGC202 = "DGC202"
@@ -69,6 +70,7 @@ _MODULES = (
     "dgc012",
     "dgc100",
     "dgc101",
+    "dgc102",
     "dgc201",
     "dgc202",
     "dgc203",

@@ -106,6 +106,9 @@ class ManagerFacts:
     # Project classes in the manager's and its queryset's MRO (base managers shared by several
     # leaf managers), so `self` in a base class resolves too.
     class_mro: tuple[str, ...] = ()
+    # get_or_create-family methods a project class of the manager or queryset reimplements
+    # (more than a pass-through to super()): calls through them are not judged (DGC102).
+    overrides: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,9 @@ class Schema:
     # Literal class attributes and Choices members (`Order.Status.PAID`) by canonical dotted path,
     # so lookups written with constants can be evaluated against conditions.
     constants: dict[str, Any] = field(default_factory=dict)
+    # Functions that return a model class, by dotted path: `waffle.get_waffle_flag_model` ->
+    # "waffle.Flag" (a single `return apps.get_model(...)` of literals or a setting).
+    factories: dict[str, str] = field(default_factory=dict)
     django_version: str = ""
     settings_module: str = ""
     user_model: str | None = None  # settings.AUTH_USER_MODEL, when django.contrib.auth is used

@@ -62,7 +62,7 @@ def _build_schema(settings_module: str, root: str | None) -> Schema:
                 "it are not judged. Please report this to flake8-django-goc with the model "
                 "definition"
             )
-    by_path, module_files, constants = import_paths(model_classes, warnings)
+    by_path, module_files, constants, factories = import_paths(model_classes, warnings)
     from django.conf import settings
 
     try:
@@ -80,6 +80,7 @@ def _build_schema(settings_module: str, root: str | None) -> Schema:
         by_path=by_path,
         module_files=module_files,
         constants=constants,
+        factories=factories,
         django_version=django.get_version(),
         settings_module=settings_module,
         settings_findings=settings_findings,

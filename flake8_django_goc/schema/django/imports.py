@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from types import ModuleType
+from types import FunctionType, ModuleType
 from typing import Any
 
 from flake8_django_goc.schema.django.models import label_of
@@ -19,8 +19,9 @@ from flake8_django_goc.schema.django.setup import first_line
 
 def import_paths(
     model_classes: list[Any], warnings: Warnings | None = None
-) -> tuple[dict[str, str], dict[str, str], dict[str, Any]]:
-    """Dotted paths each model class can be imported under, each module's file, and constants."""
+) -> tuple[dict[str, str], dict[str, str], dict[str, Any], dict[str, str]]:
+    """Dotted paths each model class can be imported under, each module's file, constants, and
+    the functions that return a model class (``get_waffle_flag_model()``)."""
     from django.db.models import Choices
 
     warnings = warnings if warnings is not None else Warnings()
@@ -28,6 +29,8 @@ def import_paths(
     by_path = {f"{m.__module__}.{m.__qualname__}": label for m, label in labels.items()}
     module_files: dict[str, str] = {}
     constants: dict[str, Any] = {}
+    factories: dict[str, str] = {}
+    by_lower = {label.lower(): label for label in labels.values()}
     for model in labels:
         path = f"{model.__module__}.{model.__qualname__}"
         try:
@@ -45,6 +48,11 @@ def import_paths(
         if type(file) is str and file.endswith(".py"):
             module_files[name] = os.path.realpath(file)
         for attr, value in list(namespace.items()):
+            if type(value) is FunctionType and "get_model" in value.__code__.co_names:
+                label = _factory_label(value, name, by_lower)
+                if label is not None:
+                    factories[f"{name}.{attr}"] = label
+                continue
             if not is_a(value, type):  # real classes only; a lazy object's type is its own
                 continue
             try:
@@ -54,7 +62,58 @@ def import_paths(
                     _choices_members(f"{name}.{attr}", value, constants)
             except Exception:
                 continue  # a class with an odd metaclass is neither a model nor Choices
-    return by_path, module_files, constants
+    return by_path, module_files, constants, factories
+
+
+def _factory_label(function: FunctionType, module: str, by_lower: dict[str, str]) -> str | None:
+    """``def get_flag_model(): return apps.get_model(settings.FLAG_MODEL)`` (or literal
+    ``"app", "Model"`` arguments), defined in ``module``: the model it returns. Read from the
+    source with ``ast``; only a settings attribute is looked up, nothing is called."""
+    import ast
+    import inspect
+    import textwrap
+
+    if function.__module__ != module:
+        return None
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError, ValueError):
+        return None
+    definition = tree.body[0] if tree.body else None
+    body = [  # the docstring and local imports (`from django.apps import apps`) aside
+        s
+        for s in getattr(definition, "body", [])
+        if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+        and not isinstance(s, (ast.Import, ast.ImportFrom))
+    ]
+    call = body[0].value if len(body) == 1 and isinstance(body[0], ast.Return) else None
+    if not (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "get_model"
+        and not call.keywords
+    ):
+        return None
+    parts = [_setting_or_literal(arg) for arg in call.args]
+    if len(parts) == 1 and isinstance(parts[0], str) and "." in parts[0]:
+        parts = list(parts[0].split(".", 1))
+    if len(parts) != 2 or not all(isinstance(p, str) for p in parts):
+        return None
+    return by_lower.get(f"{parts[0]}.{parts[1]}".lower())
+
+
+def _setting_or_literal(node: Any) -> object:
+    import ast
+
+    if isinstance(node, ast.Constant):
+        return node.value
+    named = isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+    if named and node.value.id == "settings":
+        from django.conf import settings
+
+        value = getattr(settings, node.attr, None)
+        return value if type(value) is str else None
+    return None
 
 
 def _namespace(module: object) -> dict[str, Any] | None:

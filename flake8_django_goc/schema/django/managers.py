@@ -10,6 +10,7 @@ from typing import Any
 
 from flake8_django_goc.schema import UNKNOWN, ManagerFacts
 from flake8_django_goc.schema.django.safe import PRIMITIVES, Warnings, is_a
+from flake8_django_goc.schema.orm import METHODS
 
 
 def manager_facts(manager: Any, warnings: Warnings | None = None) -> ManagerFacts:
@@ -25,7 +26,55 @@ def manager_facts(manager: Any, warnings: Warnings | None = None) -> ManagerFact
         filters=_override_kwargs(manager, classes, "get_queryset", warnings, via="filter"),
         methods=_queryset_methods(manager, classes, warnings),
         class_mro=tuple(dict.fromkeys(f"{k.__module__}.{k.__qualname__}" for k in classes)),
+        overrides=_own_logic(classes, warnings),
     )
+
+
+def _own_logic(classes: list[type], warnings: Warnings) -> tuple[str, ...]:
+    """The get_or_create-family methods a project class reimplements: anything but one
+    ``return super().<method>(...)`` (or ``self.get_queryset().<method>(...)``) pass-through,
+    whose literal keyword arguments ``_override_kwargs`` reads. Such a method decides for
+    itself what it looks up and writes (nautobot's ``PrefixQuerySet.get_or_create(prefix=...)``
+    splits a prefix into two columns), so calls through it are not judged as Django's."""
+    import ast
+
+    found = []
+    for method in sorted(METHODS):
+        cls = next((c for c in classes if method in vars(c)), None)
+        if cls is None:
+            continue
+        tree = _tree(vars(cls)[method], cls, warnings)
+        function = tree.body[0] if tree is not None and tree.body else None
+        body = [
+            s
+            for s in getattr(function, "body", [])
+            if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+        ]
+        call = body[0].value if len(body) == 1 and isinstance(body[0], ast.Return) else None
+        passes_on = (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr == method
+            and _is_own_rows(call.func.value)
+            and isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and _passes_arguments_on(function.args, call)
+        )
+        if not passes_on:
+            found.append(method)
+    return tuple(found)
+
+
+def _passes_arguments_on(params: Any, call: Any) -> bool:
+    """``def get_or_create(self, defaults=None, **kwargs): return super().get_or_create(...,
+    defaults=defaults, **kwargs)``: the caller's keywords reach Django unchanged (literal ones
+    may be added). A named parameter of its own (``label``) means the method translates."""
+    import ast
+
+    named = [a.arg for a in (*params.posonlyargs, *params.args, *params.kwonlyargs)][1:]
+    if params.kwarg is None or any(name not in ("defaults", "create_defaults") for name in named):
+        return False
+    passed = {k.value.id for k in call.keywords if k.arg is None and isinstance(k.value, ast.Name)}
+    return params.kwarg.arg in passed
 
 
 def _tree(function: Any, cls: type, warnings: Warnings) -> Any:

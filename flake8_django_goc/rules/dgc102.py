@@ -1,0 +1,65 @@
+"""DGC102: reimplemented-method."""
+
+from __future__ import annotations
+
+from flake8_django_goc.rules.base import Rule
+from flake8_django_goc.rules.references import GET_OR_CREATE, MANAGER_QUERYSET
+
+RULE = Rule(
+    code="DGC102",
+    summary="the project reimplements get_or_create() on this manager or queryset (opt-in)",
+    name="reimplemented-method",
+    what="""
+        Reports calls whose manager or queryset class (a project class) defines its own
+        `get_or_create()` / `update_or_create()` with logic of its own, more than a
+        `return super().get_or_create(...)` pass-through. Such a method decides for itself
+        what it looks up and what the created row holds (it may translate a `prefix=` argument
+        into two columns, or add a parent it computes), so the call is not judged as Django's.
+    """,
+    why="""
+        A verdict about Django's `get_or_create()` would be a guess about the project's own
+        method: every finding on these calls would be noise, and silence would be a false
+        assurance. If what the method really writes is not covered, the DGC001 race is there
+        (duplicate rows, then `MultipleObjectsReturned` and a 500). Select this code to see the
+        calls nobody judged, then check by hand that a unique constraint covers them.
+    """,
+    example="""
+        class TagQuerySet(models.QuerySet):
+            def get_or_create(self, label, **kwargs):
+                return super().get_or_create(name=label.strip().lower(), **kwargs)
+
+
+        class Label(models.Model):
+            name = models.CharField(max_length=50, unique=True)
+
+            objects = TagQuerySet.as_manager()
+
+
+        def label_for(text):
+            return Label.objects.get_or_create(label=text)
+    """,
+    use_instead="""
+        class Label(models.Model):
+            name = models.CharField(max_length=50, unique=True)
+
+
+        def label_for(text):
+            return Label.objects.get_or_create(name=text.strip().lower())
+    """,
+    notes="""
+        A pass-through that only adds literal keyword arguments
+        (`return super().get_or_create(status="open", **kwargs)`) is not reported: the linter
+        reads those arguments and judges the call with them.
+    """,
+    references=(GET_OR_CREATE, MANAGER_QUERYSET),
+    default=False,
+    severity="warning",
+)
+
+
+def message(call: str, method: str) -> str:
+    return (
+        f"{call} runs the project's own {method}() of its manager or queryset, which decides "
+        "what it looks up and writes: not judged as Django's. Check by hand that a unique "
+        "constraint covers the row it creates."
+    )
