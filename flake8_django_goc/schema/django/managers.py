@@ -10,7 +10,7 @@ from typing import Any
 
 from flake8_django_goc.schema import UNKNOWN, ManagerFacts
 from flake8_django_goc.schema.django.safe import PRIMITIVES, Warnings, is_a
-from flake8_django_goc.schema.orm import METHODS
+from flake8_django_goc.schema.orm import CHAIN_METHODS, METHODS
 
 
 def manager_facts(manager: Any, warnings: Warnings | None = None) -> ManagerFacts:
@@ -39,7 +39,7 @@ def _own_logic(classes: list[type], warnings: Warnings) -> tuple[str, ...]:
     import ast
 
     found = []
-    for method in sorted(METHODS):
+    for method in sorted(METHODS | {"get"}):  # get_or_create() looks the row up with get()
         cls = next((c for c in classes if method in vars(c)), None)
         if cls is None:
             continue
@@ -157,9 +157,19 @@ def _override_kwargs(
                 continue
             inner = node.func.value
             if via is not None:
-                if node.func.attr != via or not isinstance(inner, ast.Call):
+                if node.func.attr != via:
                     continue
-                if not isinstance(inner.func, ast.Attribute) or inner.func.attr != method:
+                # super().get_queryset().select_related(...).filter(...): past the chain
+                while (
+                    isinstance(inner, ast.Call)
+                    and isinstance(inner.func, ast.Attribute)
+                    and inner.func.attr in CHAIN_METHODS
+                    and inner.func.attr != method
+                ):
+                    inner = inner.func.value
+                if not isinstance(inner, ast.Call) or not isinstance(inner.func, ast.Attribute):
+                    continue
+                if inner.func.attr != method:
                     continue
                 inner = inner.func.value
             elif node.func.attr != method:
