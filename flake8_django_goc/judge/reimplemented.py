@@ -13,7 +13,6 @@ from flake8_django_goc.schema.orm import METHODS
 
 # Django's update_or_create() and the async twins go through get_or_create().
 _THROUGH = {
-    "get": METHODS,  # get_or_create() looks the row up with the queryset's get()
     "get_or_create": METHODS,
     "update_or_create": frozenset({"update_or_create", "aupdate_or_create"}),
     "aget_or_create": frozenset({"aget_or_create"}),

@@ -11,11 +11,11 @@ RULE = Rule(
     name="reimplemented-method",
     what="""
         Reports calls whose manager or queryset class (a project class) defines its own
-        `get_or_create()` / `update_or_create()`, or the `get()` that `get_or_create()` looks
-        the row up with, with logic of its own: more than a `return super().get_or_create(...)`
-        pass-through of the caller's arguments. Such a method decides for itself
-        what it looks up and what the created row holds (it may translate a `prefix=` argument
-        into two columns, or add a parent it computes), so the call is not judged as Django's.
+        `get_or_create()` / `update_or_create()` with logic of its own: more than a
+        `return super().get_or_create(...)` pass-through of the caller's arguments. Such a
+        method decides for itself what it looks up and what the created row holds (it may
+        translate a `prefix=` argument into two columns, or add a parent it computes), so the
+        call is not judged as Django's.
     """,
     why="""
         A verdict about Django's `get_or_create()` would be a guess about the project's own

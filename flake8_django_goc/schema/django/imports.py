@@ -48,8 +48,10 @@ def import_paths(
         if type(file) is str and file.endswith(".py"):
             module_files[name] = os.path.realpath(file)
         for attr, value in list(namespace.items()):
-            if type(value) is FunctionType and "get_model" in value.__code__.co_names:
-                label = _factory_label(value, name, by_lower)
+            if type(value) is FunctionType and value.__module__ == name:
+                label = _returned_model(value, labels)
+                if label is None and "get_model" in value.__code__.co_names:
+                    label = _factory_label(value, name, by_lower)
                 if label is not None:
                     factories[f"{name}.{attr}"] = label
                 continue
@@ -63,6 +65,27 @@ def import_paths(
             except Exception:
                 continue  # a class with an odd metaclass is neither a model nor Choices
     return by_path, module_files, constants, factories
+
+
+def _returned_model(function: FunctionType, labels: dict[Any, str]) -> str | None:
+    """``def get_flag_model() -> type[AbstractBaseFlag]`` with one model of that class: it.
+    A string annotation is resolved in the function's globals by name only."""
+    import typing
+
+    annotation = function.__annotations__.get("return")  # read, never evaluated
+    base: object = None
+    if type(annotation) is str:
+        inner = annotation.strip()
+        for prefix in ("type[", "Type[", "typing.Type["):
+            if inner.startswith(prefix) and inner.endswith("]"):
+                base = function.__globals__.get(inner[len(prefix) : -1].strip())
+    elif annotation is not None and typing.get_origin(annotation) is type:
+        args = typing.get_args(annotation)
+        base = args[0] if len(args) == 1 else None
+    if not is_a(base, type):
+        return None
+    found = [label for cls, label in labels.items() if issubclass(cls, base)]  # type: ignore[arg-type]
+    return found[0] if len(found) == 1 else None
 
 
 def _factory_label(function: FunctionType, module: str, by_lower: dict[str, str]) -> str | None:

@@ -39,7 +39,7 @@ def _own_logic(classes: list[type], warnings: Warnings) -> tuple[str, ...]:
     import ast
 
     found = []
-    for method in sorted(METHODS | {"get"}):  # get_or_create() looks the row up with get()
+    for method in sorted(METHODS):
         cls = next((c for c in classes if method in vars(c)), None)
         if cls is None:
             continue
