@@ -157,8 +157,8 @@ def test_dgc011_is_opt_in() -> None:
 
 def test_opt_in_prefixes() -> None:
     assert OPT_IN == ("DGC011", "DGC1")
-    assert opted_in(["DGC1"]) == {"DGC100", "DGC101"}  # as before DGC011 existed
-    assert opted_in(["DGC10"]) == {"DGC100", "DGC101"}
+    assert opted_in(["DGC1"]) == {"DGC100", "DGC101", "DGC102"}  # every DGC1xx, as before
+    assert opted_in(["DGC10"]) == {"DGC100", "DGC101", "DGC102"}
     assert opted_in(["DGC101"]) == {"DGC101"}
     assert opted_in(["DGC011"]) == {"DGC011"}
     assert opted_in(["DGC", "DGC0", "DGC01"]) == set()

@@ -44,7 +44,9 @@ def _own_logic(classes: list[type], warnings: Warnings) -> tuple[str, ...]:
         if cls is None:
             continue
         tree = _tree(vars(cls)[method], cls, warnings)
-        function = tree.body[0] if tree is not None and tree.body else None
+        if tree is None:
+            continue  # unreadable (named in the warnings): judged as Django's, as the warning says
+        function = tree.body[0] if tree.body else None
         body = [
             s
             for s in getattr(function, "body", [])
