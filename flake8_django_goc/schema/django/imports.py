@@ -49,9 +49,12 @@ def import_paths(
             module_files[name] = os.path.realpath(file)
         for attr, value in list(namespace.items()):
             if type(value) is FunctionType and value.__module__ == name:
-                label = _returned_model(value, labels)
-                if label is None and "get_model" in value.__code__.co_names:
-                    label = _factory_label(value, name, by_lower)
+                try:
+                    label = _returned_model(value, labels)
+                    if label is None and "get_model" in value.__code__.co_names:
+                        label = _factory_label(value, name, by_lower)
+                except Exception:  # an odd function is no model getter; never the run's end
+                    label = None
                 if label is not None:
                     factories[f"{name}.{attr}"] = label
                 continue
@@ -84,7 +87,10 @@ def _returned_model(function: FunctionType, labels: dict[Any, str]) -> str | Non
         base = args[0] if len(args) == 1 else None
     if not is_a(base, type):
         return None
-    found = [label for cls, label in labels.items() if issubclass(cls, base)]  # type: ignore[arg-type]
+    try:  # a Protocol or an odd metaclass may refuse issubclass(): then it names no model
+        found = [label for cls, label in labels.items() if issubclass(cls, base)]  # type: ignore[arg-type]
+    except Exception:
+        return None
     return found[0] if len(found) == 1 else None
 
 
