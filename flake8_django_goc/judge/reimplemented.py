@@ -10,6 +10,7 @@ from flake8_django_goc.find.records import CallSite
 from flake8_django_goc.resolve.target import Target
 from flake8_django_goc.rules import DGC102, Finding, dgc102
 from flake8_django_goc.schema.orm import METHODS
+from flake8_django_goc.text import shorten
 
 # Django's update_or_create() and the async twins go through get_or_create().
 _THROUGH = {
@@ -30,7 +31,6 @@ def reimplemented(call: CallSite, target: Target) -> Finding | None:
     manager = next((m for m in model.managers if m.name == name), None)
     for own in manager.overrides if manager is not None else ():
         if call.method in _THROUGH.get(own, ()):
-            receiver = " ".join(call.receiver_code.split())
-            receiver = receiver if len(receiver) <= 40 else receiver[:37] + "..."
+            receiver = shorten(call.receiver_code)
             return Finding(DGC102, dgc102.message(f"{receiver}.{call.method}()", own))
     return None

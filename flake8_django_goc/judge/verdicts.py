@@ -38,6 +38,7 @@ from flake8_django_goc.rules import (
 )
 from flake8_django_goc.schema import UNKNOWN, ModelFacts, UniqueSet
 from flake8_django_goc.schema.orm import CREATE_DEFAULTS_METHODS
+from flake8_django_goc.text import shorten
 
 
 @dataclass(frozen=True)
@@ -273,15 +274,10 @@ def _chain_filters(call: CallSite, target: Target, row: Row, dropped_keys: bool)
     ]
     for key, value in dropped:
         if evaluate_kwargs([(key, value.literal)], row, {key: value.code}) is not True:
-            unmet.append(f"{key}={_short(value.code)}")
+            unmet.append(f"{key}={shorten(value.code, 30)}")
     if not unmet:
         return []
     return [Finding(DGC006, dgc006.message(call.method, unmet))]
-
-
-def _short(code: str) -> str:
-    code = " ".join(code.split())
-    return code if len(code) <= 30 else code[:27] + "..."
 
 
 # ------------------------------------------------------------------------------------- messages

@@ -28,6 +28,7 @@ from flake8_django_goc.find.records import (
 from flake8_django_goc.resolve.target import Candidates, ChainFilter, Resolution, Target, Unresolved
 from flake8_django_goc.schema import ModelFacts, RelationFacts, Schema
 from flake8_django_goc.schema.orm import CHAIN_METHODS, INSTANCE_METHODS, METHODS
+from flake8_django_goc.text import shorten
 
 MAX_DEPTH = 12
 
@@ -159,18 +160,13 @@ def resolve(call: CallSite, ctx: ModuleContext, schema: Schema) -> Resolution:
             kind = "class" if isinstance(value, _ModelClass) else "instance"
             labels = ", ".join(value.labels)
             reason = (
-                f"{_short(call.receiver_code)} is a model {kind} ({labels}), so its "
+                f"{shorten(call.receiver_code)} is a model {kind} ({labels}), so its "
                 f"{call.method}() is the project's own method, not the QuerySet method"
             )
         else:
-            reason = f"{_short(call.receiver_code)} is not a Django manager or queryset"
+            reason = f"{shorten(call.receiver_code)} is not a Django manager or queryset"
     fallback = interpreter.accessor_fallback(call.receiver)
     return fallback if fallback is not None else Unresolved(reason)
-
-
-def _short(code: str) -> str:
-    code = " ".join(code.split())
-    return code if len(code) <= 40 else code[:37] + "..."
 
 
 class _Interpreter:

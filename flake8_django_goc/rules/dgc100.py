@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flake8_django_goc.rules.base import Rule
 from flake8_django_goc.rules.references import GET_OR_CREATE, PROJECT_RULES
+from flake8_django_goc.text import shorten
 
 RULE = Rule(
     code="DGC100",
@@ -40,7 +41,4 @@ RULE = Rule(
 
 
 def message(receiver: str, method: str, reason: str) -> str:
-    receiver = " ".join(receiver.split())
-    if len(receiver) > 40:
-        receiver = receiver[:37] + "..."
-    return f"could not tell which model {receiver}.{method}() uses: {reason}."
+    return f"could not tell which model {shorten(receiver)}.{method}() uses: {reason}."
