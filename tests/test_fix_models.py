@@ -20,10 +20,10 @@ from flake8_django_goc.commands.fix_models import (
     MetaHints,
     ModelPlan,
     Style,
-    Wanted,
     constraint_text,
     edit_source,
 )
+from flake8_django_goc.commands.duplicates import Wanted
 from flake8_django_goc.rules import ConstraintFix, constraint_name
 from flake8_django_goc.schema import ModelFacts
 

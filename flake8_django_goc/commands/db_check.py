@@ -26,6 +26,11 @@ from typing import TYPE_CHECKING
 from flake8_django_goc.commands import check
 from flake8_django_goc.commands.config import UsageError, resolve_options
 from flake8_django_goc.commands.console import PROG, emit, fail, note
+from flake8_django_goc.commands.duplicates import (
+    add_database_options,
+    duplicates_for,
+    duplicates_text,
+)
 from flake8_django_goc.commands.flake8_compat import (
     Excluder,
     Selection,
@@ -40,7 +45,7 @@ from flake8_django_goc.schema.django.setup import SetupError
 from flake8_django_goc.schema.django.setup import first_line as _first_line
 
 if TYPE_CHECKING:
-    from flake8_django_goc.commands.fix_models import Wanted
+    from flake8_django_goc.commands.duplicates import Wanted
     from flake8_django_goc.schema import Schema
     from flake8_django_goc.schema.django.database import (
         DatabaseFacts,
@@ -63,26 +68,6 @@ transaction (PostgreSQL, MariaDB/MySQL), introspection, django_migrations and SE
 with CONNECT and SELECT privileges is enough. DGC201/202/203 are reported at the model's class
 line. Exit codes: 0 nothing reported (DGC202 notes alone included), 1 something reported, 2 the
 check could not run (e.g. a database it cannot connect to)."""
-
-DEFAULT_TIMEOUT = 30.0  # seconds per duplicate count
-
-
-def add_database_options(parser: argparse.ArgumentParser, fix_models: bool = False) -> None:
-    """``--database`` and ``--statement-timeout`` (db-check, and fix-models' duplicate counts)."""
-    what = (
-        "show the duplicate rows each constraint would meet in this database before editing"
-        if fix_models
-        else "read only this database alias (repeatable; default: every alias the models are "
-        "written to)"
-    )
-    parser.add_argument("--database", action="append", metavar="ALIAS", help=what)
-    parser.add_argument(
-        "--statement-timeout",
-        type=float,
-        default=DEFAULT_TIMEOUT,
-        metavar="SECONDS",
-        help=f"stop a duplicate count after this long (default {DEFAULT_TIMEOUT:g}; 0: no limit)",
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -310,42 +295,6 @@ def _extra_result(extra: Extra, alias: str, cwd: str) -> Result:
     return Result(path, line, 1, DGC202, message)
 
 
-def duplicates_for(session: Session, wanted: Wanted) -> Duplicates:
-    from flake8_django_goc.schema.django import database
-
-    fix = wanted.fix
-    return database.count_duplicates(session, fix.model, fix.fields, fix.nulls_distinct)
-
-
-def duplicates_text(wanted: Wanted, schema: Schema, counted: Duplicates, alias: str) -> str:
-    from flake8_django_goc.commands.fix_models import _manager
-
-    fix = wanted.fix
-    facts = schema.models[fix.model]
-    values = ", ".join(f'"{f}"' for f in fix.fields)
-    query = (
-        f"{facts.qualname}.{_manager(facts)}.values({values})"
-        '.annotate(n=Count("pk")).filter(n__gt=1)'
-    )
-    asked = ", ".join(
-        f"{r.code} at {os.path.normpath(r.path)}:{r.line}:{r.column}" for r in wanted.findings[:3]
-    )
-    head = f"{fix.name} on {fix.model} {fields_text(fix.fields)} (proposed by {asked})"
-    if counted.groups is None:
-        return f"{head}: the duplicate count in database {alias!r} did not finish ({counted.error})"
-    if counted.groups == 0:
-        return f"{head}: database {alias!r} holds no duplicate rows, the constraint can be added"
-    keys = "; ".join(
-        ", ".join(f"{f}={v!r}" for f, v in zip(fix.fields, key, strict=False))
-        for key in counted.keys
-    )
-    more = " ..." if counted.groups > len(counted.keys) else ""
-    return (
-        f"{head}: database {alias!r} holds {counted.groups} duplicate group(s), which make "
-        f"adding it fail: {keys}{more}. List them with {query}"
-    )
-
-
 def _duplicates_result(
     wanted: Wanted, schema: Schema, counted: Duplicates, alias: str, cwd: str
 ) -> Result:
@@ -356,49 +305,6 @@ def _duplicates_result(
 
 
 # ------------------------------------------------------------------------------- fix-models
-
-
-def duplicates_before_edit(
-    args: argparse.Namespace, wanted: Iterable[Wanted], schema: Schema
-) -> bool:
-    """fix-models' hook: with ``--database``, print the duplicate counts before editing; False
-    when the database cannot be read (the error is printed)."""
-    aliases = getattr(args, "database", None)
-    if not aliases:
-        return True
-    shown = show_duplicates(
-        aliases, wanted, schema, getattr(args, "statement_timeout", None) or None
-    )
-    if shown is None:
-        return False
-    emit(shown, None)
-    return True
-
-
-def show_duplicates(
-    aliases: list[str], wanted: Iterable[Wanted], schema: Schema, timeout: float | None
-) -> str | None:
-    """For ``fix-models --database``: one line per constraint with the duplicate groups it would
-    meet; None when it cannot connect (the error is printed)."""
-    from flake8_django_goc.schema.django import database
-
-    try:
-        sessions = {alias: database.open_session(alias, timeout) for alias in aliases}
-    except database.DatabaseError as exc:
-        note(str(exc))
-        return None
-    lines = []
-    for item in wanted:
-        session = sessions.get(schema.models[item.fix.model].backend.alias)
-        if session is None:
-            continue  # written to another database
-        alias = session.alias
-        lines.append(
-            f"{DGC203} {duplicates_text(item, schema, duplicates_for(session, item), alias)}"
-        )
-    for session in sessions.values():
-        session.close()
-    return "".join(f"{line}\n" for line in lines)
 
 
 assert all(code in RULES for code in (DGC201, DGC202, DGC203))

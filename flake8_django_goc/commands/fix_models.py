@@ -23,6 +23,12 @@ from typing import TYPE_CHECKING, TypeVar, cast
 import libcst as cst
 
 from flake8_django_goc.commands import check as cli
+from flake8_django_goc.commands.duplicates import (
+    Wanted,
+    add_database_options,
+    duplicates_before_edit,
+    duplicates_query,
+)
 from flake8_django_goc.options import FIX, given, parent
 from flake8_django_goc.report.formats import Result
 from flake8_django_goc.rules import DGC001, DGC002, ConstraintFix
@@ -53,14 +59,6 @@ class FixError(Exception):
 
 
 # ------------------------------------------------------------------------------- collecting
-
-
-@dataclass
-class Wanted:
-    """One constraint to add, with the findings that asked for it."""
-
-    fix: ConstraintFix
-    findings: list[Result] = field(default_factory=list)
 
 
 class FixCollector(cli.Checker):
@@ -959,8 +957,6 @@ def build_parser() -> argparse.ArgumentParser:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true", help="print what would be added")
     mode.add_argument("--diff", action="store_true", help="print the changes as a unified diff")
-    from flake8_django_goc.commands.db_check import add_database_options
-
     add_database_options(parser, fix_models=True)
     return parser
 
@@ -989,8 +985,6 @@ def main(argv: list[str]) -> int:
         collector.check(path)
     failed = collector.finish().failed  # a file the check could not read through
     by_file, outcomes = plan(collector.wanted.values(), schema, cwd)
-    from flake8_django_goc.commands.db_check import duplicates_before_edit
-
     if not duplicates_before_edit(args, collector.wanted.values(), schema):
         return 2
     changed: dict[str, tuple[bytes, bytes]] = {}
@@ -1130,14 +1124,7 @@ def _follow_up(added: list[Outcome], schema: Schema, dry_run: bool) -> list[str]
         names = imports.setdefault(facts.module, [])
         if facts.qualname.split(".")[0] not in names:
             names.append(facts.qualname.split(".")[0])
-        fix = outcome.wanted.fix
-        values = ", ".join(f'"{name}"' for name in fix.fields)
-        # A partial constraint only compares the rows its condition selects.
-        where = f".filter({fix.condition_code('Q')[2:-1]})" if fix.condition else ""
-        queries.append(
-            f"{facts.qualname}.{_manager(facts)}{where}.values({values})"
-            '.annotate(n=Count("pk")).filter(n__gt=1)'
-        )
+        queries.append(duplicates_query(facts, outcome.wanted.fix))
     apps = sorted({outcome.model.split(".")[0] for outcome in added})
     return [
         "",
@@ -1150,12 +1137,3 @@ def _follow_up(added: list[Outcome], schema: Schema, dry_run: bool) -> list[str]
         f"  2. python manage.py makemigrations {' '.join(apps)}",
         "  3. Review the migration, then: python manage.py migrate",
     ]
-
-
-def _manager(facts: ModelFacts) -> str:
-    # A unique constraint spans every row: a project manager may filter some out (soft delete),
-    # so only Django's plain manager is trusted to show them all.
-    for manager in facts.managers:
-        if manager.name == "objects" and manager.class_path == "django.db.models.manager.Manager":
-            return "objects"
-    return "_base_manager"

@@ -15,11 +15,21 @@ import ast
 import bisect
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from flake8_django_goc.find.records import CallArgs, ModuleFacts, Step, Value
-from flake8_django_goc.find.scopes import Definition, Scope, ScopeBuilder
+from flake8_django_goc.find.expressions import call_args, steps, value
+from flake8_django_goc.find.records import (
+    CallArgs,
+    Check,
+    Handling,
+    HandRolled,
+    Pair,
+    PyCheck,
+    Step,
+    Validator,
+)
+from flake8_django_goc.find.scopes import Definition, ScopeBuilder
 from flake8_django_goc.schema import UNKNOWN
 
 # Text gate: a pair needs a create and a check; a python check an exists() and a raise.
@@ -46,73 +56,6 @@ def could_contain_pair(source: str) -> bool:
     if "exists(" in source and "raise" in source:
         return True
     return any(c in source for c in _CREATES) and any(c in source for c in _CHECKS)
-
-
-@dataclass(frozen=True)
-class Check:
-    """What was looked up: the receiver chain, the check call's own keyword arguments."""
-
-    method: str  # get, exists, first, count, update, len, bool
-    line: int
-    col: int
-    text: str  # source text, for the message
-    receiver: tuple[Step, ...]
-    kwargs: CallArgs = field(default_factory=CallArgs)  # get()'s lookup (not update()'s values)
-
-
-@dataclass(frozen=True)
-class Handling:
-    """Where the create runs: which IntegrityError handler, which transactions."""
-
-    handler_line: int | None = None  # an `except IntegrityError` (or a base class) around it
-    handler_reraises: bool = False  # the handler only re-raises
-    own_atomic: bool = False  # a `with transaction.atomic()` between that handler and the create
-    outer_atomic: bool = False  # the code runs in a transaction opened in this function
-    serialised: bool = False  # select_for_update() of another row inside atomic() came first
-
-
-@dataclass(frozen=True)
-class Pair:
-    check: Check
-    line: int  # the call that inserts: create()/acreate(), or save()/asave() of the new instance
-    col: int
-    create_method: str
-    receiver: tuple[Step, ...]  # the create's receiver (`M._default_manager` for `M(...)`)
-    written: CallArgs
-    handling: Handling = field(default_factory=Handling)
-    scope: Scope | None = None  # where the create runs: both receivers are resolved there
-
-
-@dataclass(frozen=True)
-class PyCheck:
-    """``if qs.exists(): raise``: uniqueness checked only in Python (DGC010)."""
-
-    check: Check
-    serialised: bool = False
-    scope: Scope | None = None
-
-
-@dataclass(frozen=True)
-class Validator:
-    """DRF's ``UniqueValidator(queryset=...)`` on a field / ``UniqueTogetherValidator``."""
-
-    line: int
-    col: int
-    kind: str  # "UniqueValidator" or "UniqueTogetherValidator"
-    receiver: tuple[Step, ...]
-    fields: tuple[str, ...]
-    scope: Scope | None = None
-
-
-@dataclass(frozen=True)
-class HandRolled:
-    pairs: tuple[Pair, ...] = ()
-    checks: tuple[PyCheck, ...] = ()
-    validators: tuple[Validator, ...] = ()
-    facts: ModuleFacts | None = None  # the import table, from the ast (no libcst needed)
-
-    def __bool__(self) -> bool:
-        return bool(self.pairs or self.checks or self.validators)
 
 
 def find_handrolled(source: str, tree: ast.AST | None) -> HandRolled:
@@ -153,82 +96,6 @@ def find_handrolled(source: str, tree: ast.AST | None) -> HandRolled:
     return HandRolled(
         tuple(finder.pairs), tuple(finder.checks), tuple(finder.validators), builder.module_facts()
     )
-
-
-# ------------------------------------------------------------------------------ ast -> records
-
-
-def steps(node: ast.expr) -> tuple[Step, ...] | None:
-    """The receiver chain of ``node`` in the finder's Step vocabulary; None if not a chain."""
-    out: list[Step] = []
-
-    def walk(n: ast.expr) -> bool:
-        if isinstance(n, ast.Await):
-            return walk(n.value)
-        if isinstance(n, ast.Name):
-            out.append(Step("name", n.id))
-            return True
-        if isinstance(n, ast.Attribute):
-            if not walk(n.value):
-                return False
-            out.append(Step("attr", n.attr))
-            return True
-        if isinstance(n, ast.Call):
-            if not walk(n.func):
-                return False
-            out.append(Step("call", args=call_args(n)))
-            return True
-        if isinstance(n, ast.Subscript):
-            if not walk(n.value):
-                return False
-            index = n.slice
-            ok = isinstance(index, ast.Constant) and isinstance(index.value, int)
-            out.append(Step("index", str(index.value) if ok else "?"))  # type: ignore[attr-defined]
-            return True
-        return False
-
-    return tuple(out) if walk(node) else None
-
-
-def value(node: ast.expr) -> Value:
-    code = ast.unparse(node)
-    literal: Any = UNKNOWN
-    if isinstance(node, ast.Name):
-        literal = {"None": None, "True": True, "False": False}.get(node.id, UNKNOWN)
-    elif isinstance(node, (ast.Constant, ast.UnaryOp, ast.Tuple, ast.List, ast.Set)):
-        try:
-            literal = ast.literal_eval(node)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            literal = UNKNOWN
-        if isinstance(literal, (list, set)):
-            literal = tuple(literal)
-    items: tuple[tuple[str, Value], ...] | None = None
-    complete = True
-    if isinstance(node, ast.Dict):
-        entries = []
-        for key, item in zip(node.keys, node.values, strict=True):
-            if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                entries.append((key.value, value(item)))
-            else:
-                complete = False
-        items = tuple(entries)
-    return Value(code, literal, items, complete)
-
-
-def call_args(node: ast.Call) -> CallArgs:
-    kwargs: list[tuple[str, Value]] = []
-    star_kwargs: list[Value] = []
-    for keyword in node.keywords:
-        v = value(keyword.value)
-        if keyword.arg is not None:
-            kwargs.append((keyword.arg, v))
-        elif v.items is not None and v.items_complete:
-            kwargs.extend(v.items)
-        else:
-            star_kwargs.append(v)
-    positional = tuple(value(a) for a in node.args if not isinstance(a, ast.Starred))
-    star_args = tuple(value(a.value) for a in node.args if isinstance(a, ast.Starred))
-    return CallArgs(tuple(kwargs), positional, star_args, tuple(star_kwargs))
 
 
 def _method_call(node: ast.AST) -> tuple[ast.Call, str] | None:
@@ -351,8 +218,8 @@ class _Context:
 
     def copy(self, **changes: Any) -> _Context:
         new = _Context(self.outer_atomic, self.handler, self.own_atomic, self.lock)
-        for name, value in changes.items():
-            setattr(new, name, value)
+        for name, change in changes.items():
+            setattr(new, name, change)
         return new
 
     def serialises(self, check: Check) -> bool:

@@ -6,12 +6,9 @@ The finder (``calls``) produces them; resolve and judge consume them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flake8_django_goc.schema import UNKNOWN
-
-if TYPE_CHECKING:
-    from flake8_django_goc.find.pairs import HandRolled
 
 # The cheapest test that a source can hold a call (every method name contains it).
 GATE = "_or_create"
@@ -136,6 +133,83 @@ class ModuleFacts:
     connected: dict[str, str] = field(default_factory=dict)
     # Hand-written get-or-create and uniqueness checks (find/pairs.py), with their scopes.
     handrolled: HandRolled | None = None
+
+
+@dataclass(frozen=True)
+class Scope:
+    frames: tuple[Frame, ...]
+    order: int
+    guards: tuple[str, ...]  # decorators of enclosing functions, enclosing `with` items
+
+
+# ------------------------------------------------- hand-written checks (find/pairs.py)
+
+
+@dataclass(frozen=True)
+class Check:
+    """What was looked up: the receiver chain, the check call's own keyword arguments."""
+
+    method: str  # get, exists, first, count, update, len, bool
+    line: int
+    col: int
+    text: str  # source text, for the message
+    receiver: tuple[Step, ...]
+    kwargs: CallArgs = field(default_factory=CallArgs)  # get()'s lookup (not update()'s values)
+
+
+@dataclass(frozen=True)
+class Handling:
+    """Where the create runs: which IntegrityError handler, which transactions."""
+
+    handler_line: int | None = None  # an `except IntegrityError` (or a base class) around it
+    handler_reraises: bool = False  # the handler only re-raises
+    own_atomic: bool = False  # a `with transaction.atomic()` between that handler and the create
+    outer_atomic: bool = False  # the code runs in a transaction opened in this function
+    serialised: bool = False  # select_for_update() of another row inside atomic() came first
+
+
+@dataclass(frozen=True)
+class Pair:
+    check: Check
+    line: int  # the call that inserts: create()/acreate(), or save()/asave() of the new instance
+    col: int
+    create_method: str
+    receiver: tuple[Step, ...]  # the create's receiver (`M._default_manager` for `M(...)`)
+    written: CallArgs
+    handling: Handling = field(default_factory=Handling)
+    scope: Scope | None = None  # where the create runs: both receivers are resolved there
+
+
+@dataclass(frozen=True)
+class PyCheck:
+    """``if qs.exists(): raise``: uniqueness checked only in Python (DGC010)."""
+
+    check: Check
+    serialised: bool = False
+    scope: Scope | None = None
+
+
+@dataclass(frozen=True)
+class Validator:
+    """DRF's ``UniqueValidator(queryset=...)`` on a field / ``UniqueTogetherValidator``."""
+
+    line: int
+    col: int
+    kind: str  # "UniqueValidator" or "UniqueTogetherValidator"
+    receiver: tuple[Step, ...]
+    fields: tuple[str, ...]
+    scope: Scope | None = None
+
+
+@dataclass(frozen=True)
+class HandRolled:
+    pairs: tuple[Pair, ...] = ()
+    checks: tuple[PyCheck, ...] = ()
+    validators: tuple[Validator, ...] = ()
+    facts: ModuleFacts | None = None  # the import table, from the ast (no libcst needed)
+
+    def __bool__(self) -> bool:
+        return bool(self.pairs or self.checks or self.validators)
 
 
 def could_contain_call(source: str) -> bool:

@@ -13,22 +13,22 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
-from flake8_django_goc.find.records import Binding, Frame, ImportBinding, ModuleFacts, Step
+from flake8_django_goc.find.expressions import steps
+from flake8_django_goc.find.records import (
+    Binding,
+    Frame,
+    ImportBinding,
+    ModuleFacts,
+    Scope,
+    Step,
+)
 
 Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 
 
 def order_of(line: int, col: int) -> int:
     return line * 10_000 + col
-
-
-@dataclass(frozen=True)
-class Scope:
-    frames: tuple[Frame, ...]
-    order: int
-    guards: tuple[str, ...]  # decorators of enclosing functions, enclosing `with` items
 
 
 class ScopeBuilder:
@@ -135,7 +135,6 @@ def _with_items(body: list[ast.stmt], line: int) -> list[str]:
 
 def _bind_block(body: Iterable[ast.AST], frame: Frame) -> None:
     """The bindings a scope's own statements make (not those of nested functions/classes)."""
-    from flake8_django_goc.find.pairs import steps
 
     def chain(value: ast.expr | None) -> tuple[Step, ...] | None:
         if value is None:

@@ -13,9 +13,19 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from flake8_django_goc.find.pairs import UPDATE_METHODS, Check, HandRolled, Pair, PyCheck, Validator
-from flake8_django_goc.find.records import CallArgs, CallSite, Step, Value
-from flake8_django_goc.find.scopes import Scope
+from flake8_django_goc.find.pairs import UPDATE_METHODS
+from flake8_django_goc.find.records import (
+    CallArgs,
+    CallSite,
+    Check,
+    HandRolled,
+    Pair,
+    PyCheck,
+    Scope,
+    Step,
+    Validator,
+    Value,
+)
 from flake8_django_goc.judge.locks import serialised
 from flake8_django_goc.judge.verdicts import Coverage, Lookup, constraint_fix, coverage
 from flake8_django_goc.resolve.receivers import ModuleContext, resolve, with_constants
