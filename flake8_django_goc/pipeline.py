@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import sys
 from dataclasses import dataclass, field
 
 from flake8_django_goc.find.pairs import could_contain_pair, find_handrolled
 from flake8_django_goc.find.records import CallSite, ModuleFacts, could_contain_call
-from flake8_django_goc.judge.bulk import Verdict, bulk_verdict
+from flake8_django_goc.judge.bulk import Verdict, judge_bulk
 from flake8_django_goc.judge.collisions import judge_call
 from flake8_django_goc.judge.handrolled import judge_handrolled
 from flake8_django_goc.judge.locks import drop_race_findings, serialised
@@ -19,8 +20,10 @@ from flake8_django_goc.resolve.receivers import (
     Candidates,
     ModuleContext,
     Target,
+    constructed_model,
     module_context,
     resolve,
+    target_in_scope,
     with_constants,
     with_known_values,
 )
@@ -107,9 +110,19 @@ def judge_parsed(
         result.resolved += resolved
         result.reports.extend(Report(found.line, found.col, f) for f in findings)
     if facts.handrolled:  # DGC008-DGC010
-        located = judge_handrolled(facts.handrolled, ctx, schema, serializers)
+        target_of = functools.partial(target_in_scope, ctx=ctx, schema=schema)
+        located = judge_handrolled(facts.handrolled, target_of, schema, serializers)
         result.reports.extend(Report(f.line, f.col, f.finding) for f in located)
     return result
+
+
+def bulk_verdict(ctx: ModuleContext, schema: Schema) -> Verdict:
+    """The judge for bulk_create() calls of one file (it resolves the objects' constructors)."""
+
+    def verdict(call: CallSite, target: Target) -> list[Finding]:
+        return judge_bulk(call, target, lambda steps: constructed_model(call, steps, ctx, schema))
+
+    return verdict
 
 
 def check_call(found: CallSite, ctx: ModuleContext, schema: Schema) -> tuple[list[Finding], bool]:

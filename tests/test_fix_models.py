@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from flake8_django_goc.commands.duplicates import Wanted
 from flake8_django_goc.commands.fix_models import (
     MetaHints,
     ModelPlan,
@@ -23,7 +24,6 @@ from flake8_django_goc.commands.fix_models import (
     constraint_text,
     edit_source,
 )
-from flake8_django_goc.commands.duplicates import Wanted
 from flake8_django_goc.rules import ConstraintFix, constraint_name
 from flake8_django_goc.schema import ModelFacts
 

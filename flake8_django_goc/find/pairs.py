@@ -31,19 +31,21 @@ from flake8_django_goc.find.records import (
 )
 from flake8_django_goc.find.scopes import Definition, ScopeBuilder
 from flake8_django_goc.schema import UNKNOWN
+from flake8_django_goc.schema.orm import (
+    COUNT_METHODS,
+    CREATE_METHODS,
+    EXISTS_METHODS,
+    FIRST_METHODS,
+    GET_METHODS,
+    SAVE_METHODS,
+    UPDATE_METHODS,
+)
 
 # Text gate: a pair needs a create and a check; a python check an exists() and a raise.
 _CREATES = ("create(", ".save(", "asave(")
 _CHECKS = ("DoesNotExist", "exists(", "first(", "last(", "count(", "update(", "filter(")
 _VALIDATORS = ("UniqueValidator", "UniqueTogetherValidator")
 
-CREATE_METHODS = frozenset({"create", "acreate"})
-SAVE_METHODS = frozenset({"save", "asave"})
-GET_METHODS = frozenset({"get", "aget"})
-FIRST_METHODS = frozenset({"first", "afirst", "last", "alast"})
-EXISTS_METHODS = frozenset({"exists", "aexists"})
-COUNT_METHODS = frozenset({"count", "acount"})
-UPDATE_METHODS = frozenset({"update", "aupdate"})
 
 # Exceptions whose handler sees an IntegrityError (django.db's hierarchy, and the catch-alls).
 _INTEGRITY = frozenset({"IntegrityError", "DatabaseError", "Error", "Exception", "BaseException"})

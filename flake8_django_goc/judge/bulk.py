@@ -14,10 +14,9 @@ from collections.abc import Callable
 
 from flake8_django_goc.find.records import CallSite, Step
 from flake8_django_goc.judge.verdicts import constraint_fix
-from flake8_django_goc.resolve.receivers import ModuleContext, resolve
 from flake8_django_goc.resolve.target import Target
 from flake8_django_goc.rules import DGC012, Finding, fields_text
-from flake8_django_goc.schema import ModelFacts, Schema, UniqueSet
+from flake8_django_goc.schema import ModelFacts, UniqueSet
 
 Verdict = Callable[[CallSite, Target], list[Finding]]
 
@@ -33,15 +32,6 @@ MYSQL_UNIQUE_FIELDS = (
     "This database backend does not support updating conflicts with specifying unique fields "
     "that can trigger the upsert."
 )
-
-
-def bulk_verdict(ctx: ModuleContext, schema: Schema) -> Verdict:
-    """The judge for bulk_create() calls of one file (it resolves the objects' constructors)."""
-
-    def verdict(call: CallSite, target: Target) -> list[Finding]:
-        return judge_bulk(call, target, lambda steps: _constructed_model(call, steps, ctx, schema))
-
-    return verdict
 
 
 def judge_bulk(
@@ -172,22 +162,3 @@ def _ignore_conflicts(
         f"{pk.name}: no row can ever conflict, so the duplicates this is meant to skip are "
         f"inserted. Fix: add a UniqueConstraint on the fields that define a duplicate{hint}.",
     )
-
-
-def _constructed_model(
-    call: CallSite, steps: tuple[Step, ...], ctx: ModuleContext, schema: Schema
-) -> ModelFacts | None:
-    """The model a constructor name stands for, by the receiver resolver (``Name._base_manager``
-    resolves exactly when ``Name`` is a model class)."""
-    probe = CallSite(
-        method="get",
-        line=call.line,
-        col=call.col,
-        receiver=(*steps, Step("attr", "_base_manager")),
-        receiver_code=".".join(s.name for s in steps),
-        args=call.args,
-        scope=call.scope,
-        order=call.order,
-    )
-    resolution = resolve(probe, ctx, schema)
-    return resolution.model if isinstance(resolution, Target) else None

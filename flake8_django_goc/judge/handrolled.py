@@ -13,7 +13,6 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from flake8_django_goc.find.pairs import UPDATE_METHODS
 from flake8_django_goc.find.records import (
     CallArgs,
     CallSite,
@@ -22,14 +21,12 @@ from flake8_django_goc.find.records import (
     Pair,
     PyCheck,
     Scope,
-    Step,
     Validator,
     Value,
 )
 from flake8_django_goc.judge.locks import serialised
 from flake8_django_goc.judge.verdicts import Coverage, Lookup, constraint_fix, coverage
-from flake8_django_goc.resolve.receivers import ModuleContext, resolve, with_constants
-from flake8_django_goc.resolve.target import Target
+from flake8_django_goc.resolve.target import Target, TargetOf
 from flake8_django_goc.rules import (
     DGC002,
     DGC003,
@@ -42,6 +39,7 @@ from flake8_django_goc.rules import (
     fields_text,
 )
 from flake8_django_goc.schema import ModelFacts, Schema
+from flake8_django_goc.schema.orm import UPDATE_METHODS
 
 
 @dataclass(frozen=True)
@@ -53,7 +51,7 @@ class Located:
 
 def judge_handrolled(
     found: HandRolled,
-    ctx: ModuleContext,
+    target_of: TargetOf,
     schema: Schema,
     serializers: tuple[str, ...] = (),
 ) -> Iterator[Located]:
@@ -63,7 +61,7 @@ def judge_handrolled(
             continue
         if serializers and serialised(scope.guards, serializers):
             continue  # a configured lock serialises the path
-        finding = _judge_pair(pair, scope, ctx, schema)
+        finding = _judge_pair(pair, scope, target_of, schema)
         if finding is not None:
             yield Located(pair.line, pair.col, finding)
     for check in found.checks:
@@ -72,32 +70,15 @@ def judge_handrolled(
             continue
         if serializers and serialised(scope.guards, serializers):
             continue
-        finding = _judge_pycheck(check, scope, ctx, schema)
+        finding = _judge_pycheck(check, scope, target_of, schema)
         if finding is not None:
             yield Located(check.check.line, check.check.col, finding)
     for validator in found.validators:
         if validator.scope is None:
             continue
-        finding = _judge_validator(validator, validator.scope, ctx, schema)
+        finding = _judge_validator(validator, validator.scope, target_of, schema)
         if finding is not None:
             yield Located(validator.line, validator.col, finding)
-
-
-# ----------------------------------------------------------------------------------- resolution
-
-
-def _target(
-    method: str,
-    receiver: tuple[Step, ...],
-    args: CallArgs,
-    scope: Scope,
-    ctx: ModuleContext,
-    schema: Schema,
-) -> tuple[Target, CallSite] | None:
-    call = CallSite(method, 0, 0, receiver, "", args, scope.frames, scope.order, scope.guards)
-    call = with_constants(call, ctx, schema)
-    resolution = resolve(call, ctx, schema)
-    return (resolution, call) if isinstance(resolution, Target) else None
 
 
 def _label(model: ModelFacts) -> str:
@@ -170,10 +151,10 @@ def _written(target: Target, call: CallSite) -> dict[str, Value] | None:
 # ------------------------------------------------------------------------------- DGC008/DGC009
 
 
-def _judge_pair(pair: Pair, scope: Scope, ctx: ModuleContext, schema: Schema) -> Finding | None:
+def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -> Finding | None:
     check = pair.check
-    checked = _target(check.method, check.receiver, check.kwargs, scope, ctx, schema)
-    created = _target(pair.create_method, pair.receiver, pair.written, scope, ctx, schema)
+    checked = target_of(check.method, check.receiver, check.kwargs, scope)
+    created = target_of(pair.create_method, pair.receiver, pair.written, scope)
     if checked is None or created is None:
         return None
     (check_target, check_call), (create_target, create_call) = checked, created
@@ -297,10 +278,10 @@ def _create_text(pair: Pair, target: Target) -> str:
 
 
 def _judge_pycheck(
-    check: PyCheck, scope: Scope, ctx: ModuleContext, schema: Schema
+    check: PyCheck, scope: Scope, target_of: TargetOf, schema: Schema
 ) -> Finding | None:
     c = check.check
-    checked = _target(c.method, c.receiver, c.kwargs, scope, ctx, schema)
+    checked = target_of(c.method, c.receiver, c.kwargs, scope)
     if checked is None:
         return None
     target, call = checked
@@ -315,9 +296,9 @@ def _judge_pycheck(
 
 
 def _judge_validator(
-    validator: Validator, scope: Scope, ctx: ModuleContext, schema: Schema
+    validator: Validator, scope: Scope, target_of: TargetOf, schema: Schema
 ) -> Finding | None:
-    checked = _target("all", validator.receiver, CallArgs(), scope, ctx, schema)
+    checked = target_of("all", validator.receiver, CallArgs(), scope)
     if checked is None:
         return None
     target, _ = checked

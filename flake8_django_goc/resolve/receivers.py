@@ -22,6 +22,7 @@ from flake8_django_goc.find.records import (
     Frame,
     ImportBinding,
     ModuleFacts,
+    Scope,
     Step,
     Value,
 )
@@ -826,3 +827,37 @@ def constant(code: str, ctx: ModuleContext, schema: Schema) -> object | None:
             canonical = ".".join([model.module, model.qualname, *parts[end:]])
             return schema.constants.get(canonical)
     return None
+
+
+def target_in_scope(
+    method: str,
+    receiver: tuple[Step, ...],
+    args: CallArgs,
+    scope: Scope,
+    ctx: ModuleContext,
+    schema: Schema,
+) -> tuple[Target, CallSite] | None:
+    """A receiver the hand-written finder recorded, resolved like a call there (``TargetOf``)."""
+    call = CallSite(method, 0, 0, receiver, "", args, scope.frames, scope.order, scope.guards)
+    call = with_constants(call, ctx, schema)
+    resolution = resolve(call, ctx, schema)
+    return (resolution, call) if isinstance(resolution, Target) else None
+
+
+def constructed_model(
+    call: CallSite, steps: tuple[Step, ...], ctx: ModuleContext, schema: Schema
+) -> ModelFacts | None:
+    """The model a constructor name stands for, by the receiver resolver (``Name._base_manager``
+    resolves exactly when ``Name`` is a model class)."""
+    probe = CallSite(
+        method="get",
+        line=call.line,
+        col=call.col,
+        receiver=(*steps, Step("attr", "_base_manager")),
+        receiver_code=".".join(s.name for s in steps),
+        args=call.args,
+        scope=call.scope,
+        order=call.order,
+    )
+    resolution = resolve(probe, ctx, schema)
+    return resolution.model if isinstance(resolution, Target) else None

@@ -6,9 +6,10 @@ Plain records, no logic beyond describing a chain step; judge reads them, resolv
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from flake8_django_goc.find.records import CallArgs, Value
+from flake8_django_goc.find.records import CallArgs, CallSite, Scope, Step, Value
 from flake8_django_goc.schema import ModelFacts
 from flake8_django_goc.schema.orm import FILTER_METHODS
 
@@ -75,3 +76,9 @@ class Unresolved:
 
 
 Resolution = Target | Candidates | Unresolved
+
+
+# How judge asks resolve about a receiver it found by hand (DGC008-DGC010) without importing
+# resolve: (method, receiver, arguments, scope) -> the Target and the call as resolve rewrote
+# it, or None when the receiver is not tied to one model.
+TargetOf = Callable[[str, tuple[Step, ...], CallArgs, Scope], tuple[Target, CallSite] | None]

@@ -46,3 +46,12 @@ INSTANCE_METHODS = frozenset(
     {"get", "aget", "create", "acreate", "first", "afirst", "last", "alast", "latest", "alatest"}
     | {"earliest", "aearliest", "get_object_or_404"}
 )
+
+# The hand-written check-then-create (DGC008-DGC010): the calls that check, and that insert.
+CREATE_METHODS = frozenset({"create", "acreate"})
+SAVE_METHODS = frozenset({"save", "asave"})
+GET_METHODS = frozenset({"get", "aget"})
+FIRST_METHODS = frozenset({"first", "afirst", "last", "alast"})
+EXISTS_METHODS = frozenset({"exists", "aexists"})
+COUNT_METHODS = frozenset({"count", "acount"})
+UPDATE_METHODS = frozenset({"update", "aupdate"})
