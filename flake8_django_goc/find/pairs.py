@@ -44,7 +44,7 @@ from flake8_django_goc.schema.orm import (
 # Text gate: a pair needs a create and a check; a python check an exists() and a raise.
 _CREATES = ("create(", ".save(", "asave(")
 _CHECKS = ("DoesNotExist", "exists(", "first(", "last(", "count(", "update(", "filter(")
-_VALIDATORS = ("UniqueValidator", "UniqueTogetherValidator")
+VALIDATORS = ("UniqueValidator", "UniqueTogetherValidator")
 
 
 # Exceptions whose handler sees an IntegrityError (django.db's hierarchy, and the catch-alls).
@@ -53,7 +53,7 @@ _MISSING = frozenset({"DoesNotExist", "ObjectDoesNotExist"})
 
 
 def could_contain_pair(source: str) -> bool:
-    if any(v in source for v in _VALIDATORS):
+    if any(v in source for v in VALIDATORS):
         return True
     if "exists(" in source and "raise" in source:
         return True
@@ -69,7 +69,7 @@ def find_handrolled(source: str, tree: ast.AST | None) -> HandRolled:
         except (SyntaxError, ValueError):
             return HandRolled()
     finder = _Finder()
-    hot = _Hot(source)
+    hot = Hot(source)
     builder: ScopeBuilder | None = None
     for node, parents in _definitions(getattr(tree, "body", []), hot, ()):
         before = (len(finder.pairs), len(finder.checks), len(finder.validators))
@@ -436,7 +436,7 @@ class _Finder:
                 if not isinstance(call, ast.Call):
                     continue
                 kind = _last_name(call.func)
-                if kind not in _VALIDATORS:
+                if kind not in VALIDATORS:
                     continue
                 queryset = next((k.value for k in call.keywords if k.arg == "queryset"), None)
                 if queryset is None and call.args:
@@ -460,7 +460,7 @@ class _Finder:
                     )
 
 
-class _Hot:
+class Hot:
     """Whether a definition's text holds the tokens a pair, a python check or a validator
     needs, so that only definitions holding all a finding needs are analysed. The lines of the
     rare tokens (a create, an exists()) are found once per file and bisected; the common ones
@@ -477,7 +477,7 @@ class _Hot:
         self.source = source
         self.create = self.token_lines(self.CREATE)
         self.exists = self.token_lines(self.EXISTS)
-        self.validator = self.token_lines(_VALIDATORS)
+        self.validator = self.token_lines(VALIDATORS)
         self._lengths: list[int] | None = None
 
     def token_lines(self, tokens: tuple[str, ...]) -> list[int]:
@@ -524,7 +524,7 @@ class _Hot:
 
 
 def _definitions(
-    body: list[ast.stmt], hot: _Hot, parents: tuple[Definition, ...]
+    body: list[ast.stmt], hot: Hot, parents: tuple[Definition, ...]
 ) -> Iterator[tuple[Definition, tuple[Definition, ...]]]:
     """The functions that may hold a pair or a python check and the classes that may declare
     a validator, with the definitions around them; found through statements only (no walk of
