@@ -75,8 +75,9 @@ def test_shapes_pass(source: str) -> None:
         "class T:\n    def test_a(self):\n        Tag.objects.create(name='a')\n\n"
         "    def test_b(self):\n        if not Tag.objects.filter(name='a').exists():\n"
         "            pass\n",
-        # Create and check at module level only (the finder looks inside definitions).
-        "Tag.objects.create(name='a')\nif not Tag.objects.exists():\n    pass\n",
+        # A create at module level, the check in a function.
+        "Tag.objects.create(name='a')\n\ndef f():\n    if not Tag.objects.exists():\n"
+        "        pass\n",
     ],
 )
 def test_create_and_check_in_different_definitions_are_dropped(source: str) -> None:
