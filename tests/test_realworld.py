@@ -88,3 +88,27 @@ def test_self_in_a_model_method_meets_an_isnull_false_condition_on_postgresql() 
 
 def test_cwd_is_unchanged() -> None:
     assert Path(os.getcwd()).exists()
+
+
+@pytest.mark.usefixtures("django_project")
+def test_a_defaults_variable_leaves_the_manager_filter_met_on_postgresql() -> None:
+    # Formerly DGC006: `defaults = {"active": active}` bound earlier names its keys, so the
+    # created row gets linked=True from the field default and meets the manager's filter.
+    import threading
+
+    from race import _run_threads, racing_get, reset_database
+    from realworld.case_defaults import link, link_with_a_note
+    from realworld.models import Membership, Workspace
+
+    reset_database()
+    workspace = Workspace.objects.create(name="m")
+    for call in (lambda: link(workspace, 7, False), lambda: link_with_a_note(workspace, 8, "n")):
+        barrier = threading.Barrier(2, timeout=10)
+        with racing_get():
+            threads = _run_threads(call, 2, False, barrier)
+        assert all(t.reached_barrier for t in threads), [t.describe() for t in threads]
+        assert all(t.error is None for t in threads), [t.describe() for t in threads]
+        assert sorted(t.value[1] for t in threads) == [False, True], [t.describe() for t in threads]
+        assert call()[1] is False  # the next call finds the row through the filtered manager
+    assert Membership.objects.filter(workspace=workspace).count() == 2
+    assert Membership.objects.get(user_id=8).note == "n"

@@ -235,18 +235,28 @@ class _Finder(cst.CSTVisitor):
             name = f"{target.value.value}.{target.attr.value}"
             self.scope[-1].bindings.append(Binding(name, self.order, steps, **kw))
         elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
-            self.scope[-1].mutated.add(target.value.value)  # d["k"] = v
+            key = _subscript_key(target)
+            self.changed(target.value.value, None if key is None else (key,))  # d["k"] = v
+
+    def changed(self, name: str, keys: Sequence[str] | None) -> None:
+        """``name`` is changed in place: setting ``keys``, or (None) in a way not known."""
+        frame = self.scope[-1]
+        frame.mutated.add(name)
+        if keys is None:
+            frame.reshaped.add(name)
+        else:
+            frame.added_keys.setdefault(name, set()).update(keys)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if isinstance(node.target, cst.Name):
-            self.scope[-1].mutated.add(node.target.value)  # d |= {...}
+            self.changed(node.target.value, None)  # d |= {...}
         elif isinstance(node.target, cst.Subscript) and isinstance(node.target.value, cst.Name):
-            self.scope[-1].mutated.add(node.target.value.value)
+            self.changed(node.target.value.value, None)
 
     def visit_Del(self, node: cst.Del) -> None:
         target = node.target
         if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
-            self.scope[-1].mutated.add(target.value.value)
+            self.changed(target.value.value, None)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
@@ -298,7 +308,7 @@ class _Finder(cst.CSTVisitor):
     def other_call(self, owner: str, method: str, node: cst.Call) -> None:
         """Calls that tell what a name holds: in-place dict changes, signal connections."""
         if method in _MUTATORS:
-            self.scope[-1].mutated.add(owner)
+            self.changed(owner, self.updated_keys(node) if method == "update" else None)
         elif method == "connect" and len(self.scope) == 1 and node.args:
             handler = node.args[0].value
             sender = next(
@@ -355,6 +365,19 @@ class _Finder(cst.CSTVisitor):
                 positional.append(self.value(arg.value, cheap))
         return CallArgs(tuple(kwargs), tuple(positional), tuple(star_args), tuple(star_kwargs))
 
+    def updated_keys(self, node: cst.Call) -> tuple[str, ...] | None:
+        """The keys ``d.update({"k": v})`` / ``d.update(k=v)`` sets; None when not all known."""
+        keys: list[str] = []
+        for arg in node.args:
+            if arg.keyword is not None and not arg.star:
+                keys.append(arg.keyword.value)
+                continue
+            items, complete = self.dict_items(arg.value) if not arg.star else (None, False)
+            if items is None or not complete:
+                return None
+            keys.extend(key for key, _ in items)
+        return tuple(keys)
+
     def value(self, node: cst.BaseExpression, cheap: bool = False) -> Value:
         if cheap and not isinstance(node, _CHEAP_NODES):
             return Value("<expr>")
@@ -401,6 +424,15 @@ def _dotted(node: cst.BaseExpression | None) -> str | None:
 
 
 # Dict methods that change it in place.
+def _subscript_key(node: cst.Subscript) -> str | None:
+    """The key of ``d["k"]``, else None."""
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        return None
+    key = node.slice[0].slice.value
+    value = key.evaluated_value if isinstance(key, cst.SimpleString) else None
+    return value if isinstance(value, str) else None
+
+
 _MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__"})
 
 # Nodes whose source text is short enough to keep even for bindings.

@@ -80,6 +80,18 @@ class Frame:
     # Names changed in place somewhere in the frame (`d["k"] = v`, `d.update(...)`): a dict
     # bound to one of them is not known from its literal.
     mutated: set[str] = field(default_factory=set)
+    # Of those, the keys set by changes that name them (`d["k"] = v`, `d.update({"k": v})`,
+    # `d.update(k=v)`), and the names also changed in a way that does not name its keys
+    # (`d.update(other)`, `d.pop("k")`, `del d["k"]`): a `defaults` dict changed only by the
+    # former still has known keys (values of the added keys unknown).
+    added_keys: dict[str, set[str]] = field(default_factory=dict)
+    reshaped: set[str] = field(default_factory=set)
+
+    def known_keys(self, name: str) -> frozenset[str] | None:
+        """The keys a dict bound to ``name`` may gain in place; None when not known."""
+        if name in self.reshaped:
+            return None
+        return frozenset(self.added_keys.get(name, ()))
 
     def lookup(self, name: str, before: int) -> Binding | None:
         """The last binding of ``name`` made before ``before`` (any, for class attributes)."""

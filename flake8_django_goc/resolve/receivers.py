@@ -771,9 +771,30 @@ def with_known_values(call: CallSite, ctx: ModuleContext, schema: Schema) -> Cal
             else:
                 opaque.append(value)
         args = dataclasses.replace(args, kwargs=tuple(kwargs), star_kwargs=tuple(opaque))
+    if function is not None:
+        known = tuple((k, _create_dict(k, v, function, call.order)) for k, v in args.kwargs)
+        args = dataclasses.replace(args, kwargs=known)
     interpreter = _Interpreter(ctx, schema, call.scope, call.order)
     marked = tuple((k, _with_not_null(v, interpreter)) for k, v in args.kwargs)
     return dataclasses.replace(call, args=dataclasses.replace(args, kwargs=marked))
+
+
+def _create_dict(key: str, value: Value, function: Frame, order: int) -> Value:
+    """``defaults=defaults`` where ``defaults = {"active": x}`` earlier in the function: the
+    dict's keys, so the created row is known beyond them. Keys set in place later
+    (``defaults.update({"owner": u})``, ``defaults["k"] = v``) are added with unknown values;
+    any other change in place (``defaults.update(other)``) leaves the dict opaque."""
+    if key not in ("defaults", "create_defaults") or value.items is not None:
+        return value
+    if not value.code.isidentifier():
+        return value
+    binding = function.lookup(value.code, order)
+    added = function.known_keys(value.code)
+    if binding is None or binding.items is None or added is None:
+        return value
+    items = [(k, v) for k, v in binding.items if k not in added]
+    items += [(k, Value(f"{value.code}[{k!r}]")) for k in sorted(added)]
+    return dataclasses.replace(value, items=tuple(items), items_complete=True)
 
 
 def _with_not_null(value: Value, interpreter: _Interpreter) -> Value:
