@@ -7,6 +7,7 @@ loaded module would run project code, import modules or raise; none of that may 
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from types import FunctionType, ModuleType
@@ -81,7 +82,10 @@ def _returned_model(function: FunctionType, labels: dict[Any, str]) -> str | Non
         inner = annotation.strip()
         for prefix in ("type[", "Type[", "typing.Type["):
             if inner.startswith(prefix) and inner.endswith("]"):
-                base = function.__globals__.get(inner[len(prefix) : -1].strip())
+                name = inner[len(prefix) : -1].strip()
+                base = function.__globals__.get(name)
+                if base is None:  # `if TYPE_CHECKING: from app.models import Base`
+                    base = _type_checking_import(function.__module__, name)
     elif annotation is not None and typing.get_origin(annotation) is type:
         args = typing.get_args(annotation)
         base = args[0] if len(args) == 1 else None
@@ -92,6 +96,55 @@ def _returned_model(function: FunctionType, labels: dict[Any, str]) -> str | Non
     except Exception:
         return None
     return found[0] if len(found) == 1 else None
+
+
+def _type_checking_import(module: str, name: str) -> object:
+    """The class a module imports as ``name`` only under ``if TYPE_CHECKING:``, taken from the
+    already imported module it names (nothing is imported here); else None."""
+    import sys
+
+    imports = _type_checking_imports(module)
+    source = imports.get(name)
+    if source is None:
+        return None
+    where, attr = source
+    found = sys.modules.get(where)
+    namespace = _namespace(found) if found is not None else None
+    return namespace.get(attr) if namespace is not None else None
+
+
+@functools.cache
+def _type_checking_imports(module: str) -> dict[str, tuple[str, str]]:
+    """``name -> (module, attribute)`` for the ``from M import A [as name]`` statements under a
+    module-level ``if TYPE_CHECKING:`` (or ``typing.TYPE_CHECKING``), read with ``ast``."""
+    import ast
+    import importlib.util
+    import inspect
+    import sys
+
+    try:
+        tree = ast.parse(inspect.getsource(sys.modules[module]))
+    except Exception:
+        return {}
+    found: dict[str, tuple[str, str]] = {}
+    for node in tree.body:
+        test = node.test if isinstance(node, ast.If) else None
+        named = isinstance(test, ast.Name) and test.id == "TYPE_CHECKING"
+        if not (named or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")):
+            continue
+        for statement in node.body:  # type: ignore[attr-defined]
+            if not isinstance(statement, ast.ImportFrom):
+                continue
+            where = statement.module or ""
+            if statement.level:
+                package = getattr(sys.modules[module], "__package__", None) or ""
+                try:
+                    where = importlib.util.resolve_name("." * statement.level + where, package)
+                except (ImportError, ValueError):
+                    continue
+            for alias in statement.names:
+                found[alias.asname or alias.name] = (where, alias.name)
+    return found
 
 
 def _factory_label(function: FunctionType, module: str, by_lower: dict[str, str]) -> str | None:
