@@ -112,3 +112,26 @@ def test_a_defaults_variable_leaves_the_manager_filter_met_on_postgresql() -> No
         assert call()[1] is False  # the next call finds the row through the filtered manager
     assert Membership.objects.filter(workspace=workspace).count() == 2
     assert Membership.objects.get(user_id=8).note == "n"
+
+
+@pytest.mark.usefixtures("django_project")
+def test_a_translated_lookup_key_is_covered_on_postgresql() -> None:
+    # Formerly DGC001 (now DGC102, not judged): cidr= is no field, but the queryset's get()
+    # looks up network and length from it and Subnet.__init__ writes them, so the unique
+    # (zone, network, length) turns the losing INSERT into the IntegrityError the retry handles.
+    import threading
+
+    from race import _run_threads, racing_get, reset_database
+    from realworld.case_translated import translated_key_covered_only_through_the_translation
+    from realworld.models import Subnet
+
+    reset_database()
+    barrier = threading.Barrier(2, timeout=10)
+    with racing_get():
+        threads = _run_threads(translated_key_covered_only_through_the_translation, 2, False,
+                               barrier)  # fmt: skip
+    assert all(t.reached_barrier for t in threads), [t.describe() for t in threads]
+    assert all(t.error is None for t in threads), [t.describe() for t in threads]
+    assert sorted(t.value[1] for t in threads) == [False, True], [t.describe() for t in threads]
+    assert translated_key_covered_only_through_the_translation()[1] is False
+    assert Subnet.objects.filter(network="10.0.0.0", length=8).count() == 1

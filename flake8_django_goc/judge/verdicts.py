@@ -76,6 +76,11 @@ def judge(call: CallSite, target: Target) -> list[Finding]:
 # ----------------------------------------------------------------------------------- the lookup
 
 
+def call_lookup(call: CallSite, target: Target) -> Lookup:
+    """The call's lookup normalised to field names (shared with judge/reimplemented.py)."""
+    return _lookup(call, target)
+
+
 def _lookup(call: CallSite, target: Target) -> Lookup:
     model = target.model
     plain: dict[str, Value] = {}

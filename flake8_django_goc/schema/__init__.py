@@ -109,6 +109,10 @@ class ManagerFacts:
     # get_or_create-family methods a project class of the manager or queryset reimplements
     # (more than a pass-through to super()): calls through them are not judged (DGC102).
     overrides: tuple[str, ...] = ()
+    # Lookup keys the queryset's own get()/filter() take out of the keyword arguments and
+    # translate (nautobot's ``PrefixQuerySet.get(prefix=...)`` into network, prefix_length...):
+    # (key, "module.Class.method", fields the translation names, or None when not known).
+    translated: tuple[tuple[str, str, tuple[str, ...] | None], ...] = ()
 
 
 @dataclass(frozen=True)
