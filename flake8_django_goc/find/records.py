@@ -38,6 +38,10 @@ class CallArgs:
     positional: tuple[Value, ...] = ()
     star_args: tuple[Value, ...] = ()  # *expr
     star_kwargs: tuple[Value, ...] = ()  # **expr that is not a literal dict
+    # `**lookup` of a dict literal later changed in place by key (`lookup.update({"k": v})`):
+    # its keys are in kwargs, but those changes set (`maybe_keys`) may or may not be there.
+    changed: tuple[Value, ...] = ()
+    maybe_keys: tuple[str, ...] = ()
 
     def get(self, key: str) -> Value | None:
         for k, v in self.kwargs:

@@ -65,6 +65,14 @@ def judge(call: CallSite, target: Target) -> list[Finding]:
     if not lookup.plain and not lookup.filter_only and not lookup.adds:
         return []  # get_or_create() with no lookup at all
     row = _created_row(lookup, target.model)
+    if args.changed:
+        # `**lookup` whose in-place changes may add keys: uncovered with every key it may hold
+        # means uncovered (fewer keys cover less); anything else is not known.
+        found = coverage(target.model, lookup, row)
+        if found.best is None:
+            return [_uncovered(call, target, lookup, list(found.unenforced))]
+        parts = [f"**{v.code}" for v in args.changed]
+        return [Finding(DGC101, dgc101.message(_call_text(call, target), parts))]
     findings = _coverage(call, target, lookup, row)
     findings += _overrides(call, target, lookup)
     # A dropped `__` key of an uncovered lookup is already explained by the coverage message.

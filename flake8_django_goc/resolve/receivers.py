@@ -759,18 +759,25 @@ def with_known_values(call: CallSite, ctx: ModuleContext, schema: Schema) -> Cal
     args = call.args
     function = next((f for f in reversed(call.scope) if f.kind == "function"), None)
     if args.star_kwargs and function is not None:
-        kwargs, opaque = list(args.kwargs), []
+        kwargs, opaque, changed, maybe = list(args.kwargs), [], [], []
         for value in args.star_kwargs:
             binding = function.lookup(value.code, call.order) if value.code.isidentifier() else None
-            if (
-                binding is not None
-                and binding.items is not None
-                and (value.code not in function.mutated)
-            ):
-                kwargs.extend(binding.items)
-            else:
+            added = function.known_keys(value.code) if binding is not None else None
+            if binding is None or binding.items is None or added is None:
                 opaque.append(value)
-        args = dataclasses.replace(args, kwargs=tuple(kwargs), star_kwargs=tuple(opaque))
+                continue
+            kwargs.extend((k, v) for k, v in binding.items if k not in added)
+            if added:  # changed in place by key: those keys may or may not be looked up
+                kwargs.extend((k, Value(f"{value.code}[{k!r}]")) for k in sorted(added))
+                changed.append(value)
+                maybe.extend(sorted(added))
+        args = dataclasses.replace(
+            args,
+            kwargs=tuple(kwargs),
+            star_kwargs=tuple(opaque),
+            changed=tuple(changed),
+            maybe_keys=tuple(maybe),
+        )
     if function is not None:
         known = tuple((k, _create_dict(k, v, function, call.order)) for k, v in args.kwargs)
         args = dataclasses.replace(args, kwargs=known)
