@@ -27,7 +27,7 @@ from flake8_django_goc.find.records import (
     Value,
 )
 from flake8_django_goc.resolve.target import Candidates, ChainFilter, Resolution, Target, Unresolved
-from flake8_django_goc.schema import ModelFacts, RelationFacts, Schema
+from flake8_django_goc.schema import UNKNOWN, ModelFacts, RelationFacts, Schema
 from flake8_django_goc.schema.orm import CHAIN_METHODS, INSTANCE_METHODS, METHODS
 from flake8_django_goc.text import shorten
 
@@ -651,7 +651,7 @@ def manager_target(model: ModelFacts, name: str) -> Target:
     extra = tuple((k, Value(repr(v), v)) for k, v in facts.lookup)
     filters: tuple[ChainFilter, ...] = ()
     if facts.filters:
-        kwargs = tuple((k, Value(repr(v), v)) for k, v in facts.filters)
+        kwargs = tuple((k, Value("?" if v is UNKNOWN else repr(v), v)) for k, v in facts.filters)
         origin = f"{model.object_name}.{name}.get_queryset()"
         filters = (ChainFilter("filter", CallArgs(kwargs), origin=origin),)
     return Target(model, name, filters=filters, extra_lookup=extra)

@@ -226,7 +226,7 @@ def _queryset_methods(manager: Any, classes: list[type], warnings: Warnings) -> 
             ):
                 if node.func.attr in FILTER_METHODS:
                     for keyword in node.keywords:
-                        value = _static_value(keyword.value, manager)
+                        value = _static_value(keyword.value, manager, function)
                         filters.append((node.func.attr, keyword.arg or "**", value))
                     if node.args:
                         filters.append((node.func.attr, "<Q>", UNKNOWN))
@@ -283,8 +283,10 @@ def _override_kwargs(
             found = []
             for keyword in node.keywords:
                 if keyword.arg is not None and keyword.arg != "defaults":
-                    value = _static_value(keyword.value, manager)
-                    if value is not UNKNOWN:
+                    value = _static_value(keyword.value, manager, function)
+                    # A filter whose value is not known still narrows the get() (DGC006);
+                    # a lookup key whose value is not known is left out.
+                    if value is not UNKNOWN or via is not None:
                         found.append((keyword.arg, value))
             return tuple(found)
         return ()
@@ -324,9 +326,11 @@ def _is_own_rows(node: Any) -> bool:
     )
 
 
-def _static_value(node: Any, manager: Any) -> Any:
-    """A literal, ``self.ATTR`` of the manager or ``self.model.ATTR`` of its model."""
+def _static_value(node: Any, manager: Any, function: Any = None) -> Any:
+    """A literal, ``self.ATTR`` of the manager or ``self.model.ATTR`` of its model, or a
+    constant of the method's module (``Choices.STATIC``, read statically, nothing called)."""
     import ast
+    import inspect
 
     try:
         return ast.literal_eval(node)
@@ -336,11 +340,31 @@ def _static_value(node: Any, manager: Any) -> Any:
     while isinstance(node, ast.Attribute):
         path.append(node.attr)
         node = node.value
-    if not (isinstance(node, ast.Name) and node.id == "self") or not path:
+    if not isinstance(node, ast.Name) or not path:
         return UNKNOWN
+    if node.id != "self":
+        namespace = getattr(function, "__globals__", None)
+        if not isinstance(namespace, dict) or node.id not in namespace:
+            return UNKNOWN
+        found: Any = namespace[node.id]
+        for attr in reversed(path):
+            if not is_a(found, type):
+                return UNKNOWN  # only class attributes: a module or an instance may be lazy
+            try:
+                found = inspect.getattr_static(found, attr)
+            except AttributeError:
+                return UNKNOWN
+        constant = getattr(found, "value", found) if _is_enum_member(found) else found
+        return constant if is_a(constant, PRIMITIVES) else UNKNOWN
     value: Any = manager
     for attr in reversed(path):
         value = getattr(value, attr, UNKNOWN)
         if value is UNKNOWN:
             return UNKNOWN
     return value if is_a(value, PRIMITIVES) else UNKNOWN
+
+
+def _is_enum_member(value: Any) -> bool:
+    import enum
+
+    return isinstance(value, enum.Enum)
