@@ -27,7 +27,7 @@ from flake8_django_goc.find.records import (
     Value,
 )
 from flake8_django_goc.resolve.target import Candidates, ChainFilter, Resolution, Target, Unresolved
-from flake8_django_goc.schema import UNKNOWN, ModelFacts, RelationFacts, Schema
+from flake8_django_goc.schema import BY_ARGUMENT, UNKNOWN, ModelFacts, RelationFacts, Schema
 from flake8_django_goc.schema.orm import CHAIN_METHODS, INSTANCE_METHODS, METHODS
 from flake8_django_goc.text import shorten
 
@@ -516,6 +516,10 @@ class _Interpreter:
                 return _ModelClass((self.schema.user_model,))
             if value.name == "get_model":
                 return _ModelClass((self.model_by_name(args),))
+            if value.name == f"factory:{BY_ARGUMENT}":  # load_model("app.Model")
+                if len(args.positional) != 1 or args.kwargs:
+                    raise _Fail("the model getter's argument is not one model name")
+                return _ModelClass((self.model_by_name(args),))
             if value.name.startswith("factory:") and not (args.positional or args.kwargs):
                 return _ModelClass((value.name.partition(":")[2],))
             if value.name == "super" and not args.positional:
@@ -551,6 +555,10 @@ class _Interpreter:
     def text(self, value: Value) -> str | None:
         if isinstance(value.literal, str):
             return value.literal
+        if _DOTTED_NAME.fullmatch(value.code):  # a module constant naming a model
+            found = constant(value.code, self.ctx, self.schema)
+            if isinstance(found, str):
+                return found
         if value.code.endswith("AUTH_USER_MODEL") and self.schema.user_model:
             return self.schema.user_model
         return None

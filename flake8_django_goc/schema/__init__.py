@@ -24,6 +24,10 @@ class _Unknown:
 
 UNKNOWN: Any = _Unknown()
 
+# Schema.factories' value for ``def load_model(name): return apps.get_model(*name.split("."))``:
+# the model is the one its argument names ("app_label.Model"), told at each call.
+BY_ARGUMENT = "*"
+
 
 @dataclass(frozen=True)
 class FieldFacts:

@@ -13,6 +13,7 @@ import sys
 from types import FunctionType, ModuleType
 from typing import Any
 
+from flake8_django_goc.schema import BY_ARGUMENT
 from flake8_django_goc.schema.django.models import label_of
 from flake8_django_goc.schema.django.safe import PRIMITIVES, Warnings, is_a
 from flake8_django_goc.schema.django.setup import first_line
@@ -58,6 +59,9 @@ def import_paths(
                     label = None
                 if label is not None:
                     factories[f"{name}.{attr}"] = label
+                continue
+            if type(value) is str and value.lower() in by_lower:
+                constants.setdefault(f"{name}.{attr}", value)  # FILER_IMAGE_MODEL = "filer.Image"
                 continue
             if not is_a(value, type):  # real classes only; a lazy object's type is its own
                 continue
@@ -168,7 +172,7 @@ def _factory_label(function: FunctionType, module: str, by_lower: dict[str, str]
         if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
         and not isinstance(s, (ast.Import, ast.ImportFrom))
     ]
-    call = body[0].value if len(body) == 1 and isinstance(body[0], ast.Return) else None
+    call = body[-1].value if body and isinstance(body[-1], ast.Return) else None
     if not (
         isinstance(call, ast.Call)
         and isinstance(call.func, ast.Attribute)
@@ -176,12 +180,58 @@ def _factory_label(function: FunctionType, module: str, by_lower: dict[str, str]
         and not call.keywords
     ):
         return None
+    if _returns_model_named_by_parameter(definition, body, call):
+        return BY_ARGUMENT
+    if len(body) != 1:
+        return None
     parts = [_setting_or_literal(arg) for arg in call.args]
     if len(parts) == 1 and isinstance(parts[0], str) and "." in parts[0]:
         parts = list(parts[0].split(".", 1))
     if len(parts) != 2 or not all(isinstance(p, str) for p in parts):
         return None
     return by_lower.get(f"{parts[0]}.{parts[1]}".lower())
+
+
+def _returns_model_named_by_parameter(definition: Any, body: list[Any], call: Any) -> bool:
+    """``return apps.get_model(name)`` / ``(*name.split("."))`` of the function's only
+    parameter, the statements before it only ``parts = name.split(".")``."""
+    import ast
+
+    args: Any = getattr(definition, "args", None)
+    if args is None or args.vararg or args.kwarg or args.kwonlyargs or len(call.args) != 1:
+        return False
+    params = [a.arg for a in (*args.posonlyargs, *args.args)]
+    if len(params) != 1:
+        return False
+    param = params[0]
+
+    def split_of_param(node: Any) -> bool:
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "split"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == param
+            and [a.value for a in node.args if isinstance(a, ast.Constant)] == ["."]
+        )
+
+    split_names = set()
+    for statement in body[:-1]:
+        if not (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and split_of_param(statement.value)
+        ):
+            return False
+        split_names.add(statement.targets[0].id)
+    arg = call.args[0]
+    if isinstance(arg, ast.Name):
+        return arg.id == param
+    if isinstance(arg, ast.Starred):
+        inner = arg.value
+        return split_of_param(inner) or (isinstance(inner, ast.Name) and inner.id in split_names)
+    return False
 
 
 def _setting_or_literal(node: Any) -> object:
