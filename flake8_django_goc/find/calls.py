@@ -383,7 +383,8 @@ class _Finder(cst.CSTVisitor):
             return Value("<expr>")
         code = self.code(node)
         items, complete = self.dict_items(node)
-        return Value(code, _literal(node, code), items, complete)
+        patterns = _key_patterns(node) if not complete and isinstance(node, cst.Dict) else None
+        return Value(code, _literal(node, code), items, complete, patterns)
 
     def dict_items(
         self, node: cst.BaseExpression
@@ -412,6 +413,26 @@ class _Finder(cst.CSTVisitor):
             complete = not (parsed.positional or parsed.star_args or parsed.star_kwargs)
             return parsed.kwargs, complete
         return None, True
+
+
+def _key_patterns(node: cst.Dict) -> tuple[str, ...] | None:
+    """A regular expression for each computed key of a dict literal; None with a ** part."""
+    patterns = []
+    for element in node.elements:
+        if not isinstance(element, cst.DictElement):
+            return None  # **other: any number of keys
+        key = element.key
+        if isinstance(key, cst.SimpleString):
+            continue
+        if isinstance(key, cst.FormattedString):
+            parts = [
+                re.escape(part.value) if isinstance(part, cst.FormattedStringText) else ".*"
+                for part in key.parts
+            ]
+            patterns.append("".join(parts))
+        else:
+            patterns.append(".*")
+    return tuple(patterns)
 
 
 def _dotted(node: cst.BaseExpression | None) -> str | None:

@@ -23,6 +23,9 @@ class Value:
     literal: Any = UNKNOWN
     items: tuple[tuple[str, Value], ...] | None = None  # dict literal / dict(...) with str keys
     items_complete: bool = True  # False when the dict also has ** parts or computed keys
+    # A dict literal whose only other keys are computed (`{f"{side}_id": pk}`): one regular
+    # expression per computed key (an f-string's text parts kept); None with a ** part.
+    key_patterns: tuple[str, ...] | None = None
     # Known never to be NULL: a model instance (`self` in a model) or a non-null field read from
     # one (`billing.workspace_id`); set by resolve, which knows the types.
     not_null: bool = False
