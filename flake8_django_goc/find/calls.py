@@ -258,13 +258,20 @@ class _Finder(cst.CSTVisitor):
         if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
             self.changed(target.value.value, None)
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            self.bind(target.target, node.value)
+    # A binding applies after its value is computed: a call in the value itself
+    # (`parent, _ = Folder.objects.get_or_create(parent=parent)`) sees the name's earlier value.
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        for target in original_node.targets:
+            self.bind(target.target, original_node.value)
 
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        annotation = self.code(node.annotation.annotation)
-        self.bind(node.target, node.value, kind="annotation", annotation=annotation)
+    def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
+        annotation = self.code(original_node.annotation.annotation)
+        self.bind(
+            original_node.target, original_node.value, kind="annotation", annotation=annotation
+        )
+
+    def leave_NamedExpr(self, original_node: cst.NamedExpr) -> None:
+        self.bind(original_node.target, original_node.value)
 
     def visit_For(self, node: cst.For) -> None:
         self.bind(node.target, node.iter, kind="for")
@@ -319,6 +326,9 @@ class _Finder(cst.CSTVisitor):
 
     def visit_With(self, node: cst.With) -> None:
         self.with_items.extend(self.code(item.item) for item in node.items)
+        for item in node.items:  # `with ... as name`: bound to something not followed
+            if item.asname is not None and isinstance(item.asname.name, cst.Name):
+                self.bind(item.asname.name, None)
 
     def leave_With(self, original_node: cst.With) -> None:
         del self.with_items[len(self.with_items) - len(original_node.items) :]

@@ -787,11 +787,29 @@ def with_known_values(call: CallSite, ctx: ModuleContext, schema: Schema) -> Cal
             maybe_keys=tuple(maybe),
         )
     if function is not None:
-        known = tuple((k, _create_dict(k, v, function, call.order)) for k, v in args.kwargs)
+        known = tuple(
+            (k, _none_bound(_create_dict(k, v, function, call.order), function, call.order))
+            for k, v in args.kwargs
+        )
         args = dataclasses.replace(args, kwargs=known)
     interpreter = _Interpreter(ctx, schema, call.scope, call.order)
     marked = tuple((k, _with_not_null(v, interpreter)) for k, v in args.kwargs)
     return dataclasses.replace(call, args=dataclasses.replace(args, kwargs=marked))
+
+
+_NONE = (Step("name", "None"),)
+
+
+def _none_bound(value: Value, function: Frame, order: int) -> Value:
+    """``parent = None`` as the name's last binding in the function before the call: the call
+    looks up NULL (the first turn of ``for name in names: parent, _ = get_or_create(...,
+    parent=parent)``)."""
+    if value.is_literal or value.items is not None or not value.code.isidentifier():
+        return value
+    binding = function.lookup(value.code, order)
+    if binding is None or binding.kind != "assign" or binding.index is not None:
+        return value
+    return dataclasses.replace(value, literal=None) if binding.value == _NONE else value
 
 
 def _create_dict(key: str, value: Value, function: Frame, order: int) -> Value:
