@@ -24,6 +24,7 @@ from flake8_django_goc.find.records import (
     Constructed,
     Frame,
     ImportBinding,
+    LocalCall,
     ModuleFacts,
     Step,
     Value,
@@ -138,7 +139,19 @@ def find_calls(
         dataclasses.replace(call, line=line, col=col)
         for call, (line, col) in zip(finder.calls, positions, strict=True)
     ]
-    facts = ModuleFacts(finder.imports, frozenset(finder.classes), finder.connected)
+    local = tuple(c for c in finder.local_calls if c.callee in finder.top_functions)
+    counts = {
+        name: len(re.findall(rf"(?<![\w.]){re.escape(name)}\s*\(", source))
+        - len(re.findall(rf"\bdef\s+{re.escape(name)}\s*\(", source))
+        for name in {c.callee for c in local}
+    }
+    facts = ModuleFacts(
+        finder.imports,
+        frozenset(finder.classes),
+        finder.connected,
+        local_calls=local,
+        local_call_counts=counts,
+    )
     return facts, calls
 
 
@@ -161,6 +174,8 @@ class _Finder(cst.CSTVisitor):
         self.classes: list[str] = []
         self.scope: list[Frame] = [Frame("module", "")]
         self.with_items: list[str] = []
+        self.local_calls: list[LocalCall] = []
+        self.top_functions: set[str] = set()
         self.connected: dict[str, str] = {}
         self.order = 0
 
@@ -204,6 +219,8 @@ class _Finder(cst.CSTVisitor):
         self.scope.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if len(self.scope) == 1:
+            self.top_functions.add(node.name.value)
         decorators = tuple(self.code(d.decorator) for d in node.decorators)
         frame = Frame("function", node.name.value, decorators)
         params = node.params
@@ -287,6 +304,8 @@ class _Finder(cst.CSTVisitor):
                 self.add_call(node, func, constructed(self.module, node))  # DGC012
             elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
                 self.other_call(func.value.value, func.attr.value, node)
+            elif isinstance(func, cst.Name) and node.args:
+                self.local_call(func.value, node)
             return
         self.add_call(node, func)
 
@@ -309,6 +328,31 @@ class _Finder(cst.CSTVisitor):
                 order=self.order,
                 guards=(*decorators, *self.with_items),
                 objects=objects,
+            )
+        )
+
+    def local_call(self, name: str, node: cst.Call) -> None:
+        """A call of a plain name: kept for parameters its arguments may tell (resolve)."""
+        self.order += 1
+
+        def chain(value: cst.BaseExpression) -> tuple[Step, ...] | None:
+            if not isinstance(value, (cst.Name, cst.Attribute)):
+                return None
+            steps = tuple(self.steps(value, cheap=True))
+            return steps if all(s.kind in ("name", "attr") for s in steps) else None
+
+        self.local_calls.append(
+            LocalCall(
+                name,
+                tuple(chain(a.value) for a in node.args if a.keyword is None and not a.star),
+                tuple(
+                    (a.keyword.value, chain(a.value))
+                    for a in node.args
+                    if a.keyword is not None and not a.star
+                ),
+                tuple(self.scope),
+                self.order,
+                unpacked=any(a.star for a in node.args),
             )
         )
 

@@ -152,6 +152,23 @@ class ModuleFacts:
     connected: dict[str, str] = field(default_factory=dict)
     # Hand-written get-or-create and uniqueness checks (find/pairs.py), with their scopes.
     handrolled: HandRolled | None = None
+    # Calls of the module's own top-level functions seen in the bodies libcst parsed, and how
+    # often each such name is called in the whole source: a parameter is told by its callers
+    # only when every call of the function in the module was seen.
+    local_calls: tuple[LocalCall, ...] = ()
+    local_call_counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LocalCall:
+    """``create_prefixes(subnet, Prefix)``: a call of a top-level function of the module."""
+
+    callee: str
+    positional: tuple[tuple[Step, ...] | None, ...]  # None: not a plain name or attribute chain
+    keywords: tuple[tuple[str, tuple[Step, ...] | None], ...]
+    scope: tuple[Frame, ...]
+    order: int
+    unpacked: bool = False  # *args or **kwargs: positions not known
 
 
 @dataclass(frozen=True)

@@ -272,6 +272,9 @@ class _Interpreter:
                 return _Request()
             if binding.name == "apps" or self.is_apps_parameter(binding, frame):
                 return _Apps()  # RunPython(forwards): def forwards(apps, schema_editor)
+            told = self.told_by_callers(binding, scope, frame)
+            if told is not None:
+                return told
             raise _Fail(f"the type of {binding.name!r} is not known (add a type annotation)")
         # Evaluate what was assigned as of the binding's position.
         saved = self.order
@@ -289,6 +292,44 @@ class _Interpreter:
                 return _Instance(value.labels)
             raise _Fail(f"{binding.name!r} is unpacked from something this linter cannot follow")
         return value
+
+    def told_by_callers(
+        self, binding: Binding, scope: tuple[Frame, ...], frame: Frame | None
+    ) -> _ModelClass | None:
+        """A parameter of a top-level function that every call of it in the module passes the
+        same model class for: ``create_prefixes(subnet, Prefix)`` after
+        ``Prefix = apps.get_model("ipam", "Prefix")``. None when a call was not seen (its
+        body was not parsed, or the name is used otherwise), passes something else, or leaves
+        the parameter to its default."""
+        facts = self.ctx.facts
+        if binding.order != -1 or frame is None or frame.kind != "function":
+            return None
+        if len(scope) < 2 or scope[1] is not frame:
+            return None  # a method or a nested function: its callers are not plain calls
+        calls = [c for c in facts.local_calls if c.callee == frame.name]
+        if not calls or facts.local_call_counts.get(frame.name) != len(calls):
+            return None
+        params = [b.name for b in frame.bindings if b.order == -1]
+        index = params.index(binding.name)
+        labels: set[tuple[str, ...]] = set()
+        for call in calls:
+            if call.unpacked:
+                return None
+            steps = dict(call.keywords).get(binding.name)
+            if steps is None and index < len(call.positional):
+                steps = call.positional[index]
+            if not steps or frame in call.scope:
+                return None  # the default, an expression, or a recursive call
+            caller = _Interpreter(self.ctx, self.schema, call.scope, call.order)
+            caller.depth = self.depth + 1
+            try:
+                value = caller.chain(steps)
+            except _Fail:
+                return None
+            if not isinstance(value, _ModelClass):
+                return None
+            labels.add(value.labels)
+        return _ModelClass(labels.pop()) if len(labels) == 1 else None
 
     @staticmethod
     def is_apps_parameter(binding: Binding, frame: Frame | None) -> bool:
