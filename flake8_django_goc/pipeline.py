@@ -27,9 +27,10 @@ from flake8_django_goc.resolve.receivers import (
     with_constants,
     with_known_values,
 )
-from flake8_django_goc.rules import DGC100, Finding, dgc100
+from flake8_django_goc.rules import DGC100, DGC102, Finding, dgc100, dgc102
 from flake8_django_goc.schema import Schema, findings_for_file
 from flake8_django_goc.schema.orm import BULK_METHODS
+from flake8_django_goc.text import shorten
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,10 @@ def check_call(found: CallSite, ctx: ModuleContext, schema: Schema) -> tuple[lis
             labels = ", ".join(dict.fromkeys(t.model.label for t in resolution.targets))
             reason = f"it could be any of {labels}, and they get different verdicts"
         return [_unresolved(call, reason)], False
+    if resolution.own_method:  # known, and not Django's: the project's own API (DGC102)
+        receiver = shorten(call.receiver_code)
+        text = dgc102.own_method_message(f"{receiver}.{call.method}()", resolution.reason)
+        return [Finding(DGC102, text)], True
     return [_unresolved(call, resolution.reason)], False
 
 

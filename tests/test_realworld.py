@@ -30,11 +30,31 @@ def _dgc100(rel: str) -> dict[int, str]:
     return {r.line: r.text for r in parse_reports(result.stdout) if r.code == "DGC100"}
 
 
+def _reports(rel: str, code: str) -> dict[int, str]:
+    result = run_flake8(
+        "--select", "DGC", "--extend-select", code,
+        "--django-settings-module", "goc_project.settings", "--format",
+        "%(path)s:%(row)d:%(col)d:%(code)s:%(text)s", rel,
+    )  # fmt: skip
+    assert result.returncode in (0, 1), result.stderr
+    return {r.line: r.text for r in parse_reports(result.stdout) if r.code == code}
+
+
 def test_a_model_method_named_get_or_create_is_named_as_the_project_api() -> None:
-    reasons = _dgc100(CASES)
+    # The model is known (no DGC100): its get_or_create() is the project's own (DGC102).
+    reasons = _reports(CASES, "DGC102")
     line = _lines(CASES, 'Activity.get_or_create("x")')
     assert "Activity is a model class (realworld.Activity)" in reasons[line]
     assert "the project's own method, not the QuerySet method" in reasons[line]
+    assert line not in _dgc100(CASES)
+
+
+def test_a_classmethod_of_a_module_class_is_the_project_api() -> None:
+    rel = "realworld/case_own_method.py"
+    reasons = _reports(rel, "DGC102")
+    line = _lines(rel, "LabelSerializer.get_or_create(")
+    assert "LabelSerializer is a class of this module" in reasons[line]
+    assert _dgc100(rel) == {}
 
 
 def test_an_ambiguous_accessor_names_the_owner_models_not_the_target_twice() -> None:
@@ -42,10 +62,7 @@ def test_an_ambiguous_accessor_names_the_owner_models_not_the_target_twice() -> 
     text = reasons[_lines(CASES, "owner.events.get_or_create")]
     assert "'events' is a related manager of realworld.Project, realworld.Team" in text
     # Everything else in the file is tied to a model.
-    assert set(reasons) == {
-        _lines(CASES, 'Activity.get_or_create("x")'),
-        _lines(CASES, "owner.events.get_or_create"),
-    }
+    assert set(reasons) == {_lines(CASES, "owner.events.get_or_create")}
 
 
 def test_two_dot_relative_imports_resolve_when_linting_from_outside_the_project_root() -> None:

@@ -146,6 +146,10 @@ class _Fail(Exception):
 # ----------------------------------------------------------------------------------- resolution
 
 
+def _module_classes(ctx: ModuleContext) -> set[str]:
+    return {f"{ctx.name}.{qualname}" for qualname in ctx.facts.classes}
+
+
 def resolve(call: CallSite, ctx: ModuleContext, schema: Schema) -> Resolution:
     interpreter = _Interpreter(ctx, schema, call.scope, call.order)
     try:
@@ -160,12 +164,20 @@ def resolve(call: CallSite, ctx: ModuleContext, schema: Schema) -> Resolution:
         if isinstance(value, (_ModelClass, _Instance)):
             kind = "class" if isinstance(value, _ModelClass) else "instance"
             labels = ", ".join(value.labels)
-            reason = (
+            return Unresolved(
                 f"{shorten(call.receiver_code)} is a model {kind} ({labels}), so its "
-                f"{call.method}() is the project's own method, not the QuerySet method"
+                f"{call.method}() is the project's own method, not the QuerySet method",
+                own_method=True,
             )
-        else:
-            reason = f"{shorten(call.receiver_code)} is not a Django manager or queryset"
+        if isinstance(value, _Path) and value.path in _module_classes(ctx):
+            # A class object: the family methods live on manager and queryset instances, so
+            # Cls.get_or_create() is a classmethod of the project's (a serializer mixin's).
+            return Unresolved(
+                f"{shorten(call.receiver_code)} is a class of this module, not a manager or "
+                f"queryset, so its {call.method}() is the project's own method",
+                own_method=True,
+            )
+        reason = f"{shorten(call.receiver_code)} is not a Django manager or queryset"
     fallback = interpreter.accessor_fallback(call.receiver)
     return fallback if fallback is not None else Unresolved(reason)
 
