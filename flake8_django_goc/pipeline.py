@@ -14,7 +14,7 @@ from flake8_django_goc.judge.bulk import Verdict, judge_bulk
 from flake8_django_goc.judge.collisions import judge_call
 from flake8_django_goc.judge.handrolled import judge_handrolled
 from flake8_django_goc.judge.locks import drop_race_findings, serialised
-from flake8_django_goc.judge.reimplemented import reimplemented
+from flake8_django_goc.judge.reimplemented import passed_through, reimplemented
 from flake8_django_goc.judge.verdicts import judge
 from flake8_django_goc.resolve.receivers import (
     Candidates,
@@ -158,6 +158,9 @@ def check_call(found: CallSite, ctx: ModuleContext, schema: Schema) -> tuple[lis
 
 def _unless_reimplemented(call: CallSite, target: Target) -> list[Finding]:
     """judge_call(), unless the project reimplements the method (DGC102: not judged)."""
+    through = passed_through(call, target)
+    if through is not None:  # the project's get_or_create() hands these arguments to Django's
+        return judge_call(through, dataclasses.replace(target, django_method=True))
     own = reimplemented(call, target)
     return [own] if own is not None else judge_call(call, target)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from flake8_django_goc.find.records import CallSite, Value
+from flake8_django_goc.judge.override import arguments_through
 from flake8_django_goc.judge.verdicts import call_lookup, coverage
 from flake8_django_goc.resolve.target import Target
 from flake8_django_goc.rules import DGC102, Finding, dgc102
@@ -35,6 +36,24 @@ def reimplemented(call: CallSite, target: Target) -> Finding | None:
             return Finding(DGC102, dgc102.message(f"{receiver}.{call.method}()", own))
     if manager is not None and manager.translated:
         return _translated(call, target, manager)
+    return None
+
+
+def passed_through(call: CallSite, target: Target) -> CallSite | None:
+    """The call as the project's own get_or_create() hands it to Django's, when its source
+    says so for this call's keys (judge/override.py); None when not known."""
+    if target.django_method:
+        return None
+    manager = _manager(target)
+    if manager is None:
+        return None
+    sources = dict(manager.override_sources)
+    for own in manager.overrides:
+        if call.method not in _THROUGH.get(own, ()):
+            continue
+        source = sources.get(own)
+        args = arguments_through(source, own, call) if source is not None else None
+        return dataclasses.replace(call, args=args) if args is not None else None
     return None
 
 

@@ -117,6 +117,9 @@ class ManagerFacts:
     # translate (nautobot's ``PrefixQuerySet.get(prefix=...)`` into network, prefix_length...):
     # (key, "module.Class.method", fields the translation names, or None when not known).
     translated: tuple[tuple[str, str, tuple[str, ...] | None], ...] = ()
+    # The source of each reimplemented family method (as in ``overrides``), for reading what
+    # it does to a call's keyword arguments (judge/override.py).
+    override_sources: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

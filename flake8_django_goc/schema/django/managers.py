@@ -18,6 +18,7 @@ def manager_facts(manager: Any, warnings: Warnings | None = None) -> ManagerFact
     qs = getattr(manager, "_queryset_class", None)
     classes = [k for k in (*cls.__mro__, *(qs.__mro__ if qs else ())) if _is_project_class(k)]
     warnings = warnings if warnings is not None else Warnings()
+    own = _own_logic(classes, warnings)
     return ManagerFacts(
         name=manager.name,
         class_path=f"{cls.__module__}.{cls.__qualname__}",
@@ -26,7 +27,8 @@ def manager_facts(manager: Any, warnings: Warnings | None = None) -> ManagerFact
         filters=_override_kwargs(manager, classes, "get_queryset", warnings, via="filter"),
         methods=_queryset_methods(manager, classes, warnings),
         class_mro=tuple(dict.fromkeys(f"{k.__module__}.{k.__qualname__}" for k in classes)),
-        overrides=_own_logic(classes, warnings),
+        overrides=tuple(method for method, _ in own),
+        override_sources=tuple((m, source) for m, source in own if source is not None),
         translated=_translated_keys(
             [k for k in (qs.__mro__ if qs else ()) if _is_project_class(k)], warnings
         ),
@@ -132,7 +134,7 @@ def _uses(node: Any, names: set[str]) -> bool:
     return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
 
 
-def _own_logic(classes: list[type], warnings: Warnings) -> tuple[str, ...]:
+def _own_logic(classes: list[type], warnings: Warnings) -> tuple[tuple[str, str | None], ...]:
     """The get_or_create-family methods a project class reimplements: anything but one
     ``return super().<method>(...)`` (or ``self.get_queryset().<method>(...)``) pass-through,
     whose literal keyword arguments ``_override_kwargs`` reads. Such a method decides for
@@ -164,7 +166,8 @@ def _own_logic(classes: list[type], warnings: Warnings) -> tuple[str, ...]:
             and _passes_arguments_on(function.args, call)
         )
         if not passes_on:
-            found.append(method)
+            source = ast.unparse(function) if function is not None else None
+            found.append((method, source))
     return tuple(found)
 
 
