@@ -146,6 +146,23 @@ class _Fail(Exception):
 # ----------------------------------------------------------------------------------- resolution
 
 
+def _registry_call(steps: tuple[Step, ...]) -> int | None:
+    """The index of ``.get_model`` in ``<anything>.apps.get_model("app", "Model")`` with
+    literal arguments: a migration state's app registry, whatever holds it (its historical
+    models have the tables and constraints of the migration state, judged as today's)."""
+    for i in range(len(steps) - 2, 0, -1):
+        step, call = steps[i], steps[i + 1]
+        if step.kind == "attr" and step.name == "get_model" and call.kind == "call":
+            before = steps[i - 1]
+            args = call.args
+            literal = args is not None and all(
+                isinstance(v.literal, str) for v in (*args.positional, *(v for _, v in args.kwargs))
+            )
+            if before.kind == "attr" and before.name == "apps" and literal:
+                return i
+    return None
+
+
 def _module_classes(ctx: ModuleContext) -> set[str]:
     return {f"{ctx.name}.{qualname}" for qualname in ctx.facts.classes}
 
@@ -198,8 +215,13 @@ class _Interpreter:
                 raise _Fail("the receiver's definition is too deeply nested")
             if not steps or steps[0].kind != "name":
                 raise _Fail("the receiver does not start with a name")
-            value = self.name(steps[0].name, scope if scope is not None else self.scope)
-            i = 1
+            start = _registry_call(steps)
+            if start is not None:  # self.old_state.apps.get_model("app", "Model")
+                value: _Val = _Apps()
+                i = start
+            else:
+                value = self.name(steps[0].name, scope if scope is not None else self.scope)
+                i = 1
             while i < len(steps):
                 value, i = self.step(value, steps, i)
             return value

@@ -53,7 +53,8 @@ def import_paths(
             if type(value) is FunctionType and value.__module__ == name:
                 try:
                     label = _returned_model(value, labels)
-                    if label is None and "get_model" in value.__code__.co_names:
+                    names = value.__code__.co_names
+                    if label is None and ("get_model" in names or "get_user_model" in names):
                         label = _factory_label(value, name, by_lower)
                 except Exception:  # an odd function is no model getter; never the run's end
                     label = None
@@ -173,6 +174,17 @@ def _factory_label(function: FunctionType, module: str, by_lower: dict[str, str]
         and not isinstance(s, (ast.Import, ast.ImportFrom))
     ]
     call = body[-1].value if body and isinstance(body[-1], ast.Return) else None
+    if (
+        len(body) == 1
+        and isinstance(call, ast.Call)
+        and not (call.args or call.keywords)
+        and (
+            (isinstance(call.func, ast.Name) and call.func.id == "get_user_model")
+            or (isinstance(call.func, ast.Attribute) and call.func.attr == "get_user_model")
+        )
+    ):  # def get_user_model(): from django.contrib.auth import get_user_model; return ...()
+        user_model = _setting_or_literal(ast.parse("settings.AUTH_USER_MODEL", mode="eval").body)
+        return by_lower.get(user_model.lower()) if isinstance(user_model, str) else None
     if not (
         isinstance(call, ast.Call)
         and isinstance(call.func, ast.Attribute)
