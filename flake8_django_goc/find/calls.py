@@ -211,6 +211,14 @@ class _Finder(cst.CSTVisitor):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         bases = tuple(self.code(arg.value) for arg in node.bases)
+        if self.scope[-1].kind == "function" and len(node.bases) == 1 and _is_proxy(node):
+            # class ProxyUser(User): class Meta: proxy = True — inside a function: the name
+            # holds a proxy of its base, with the base's table and constraints.
+            self.order += 1
+            steps = tuple(self.steps(node.bases[0].value, cheap=True))
+            self.scope[-1].bindings.append(
+                Binding(node.name.value, self.order, steps, kind="proxy")
+            )
         self.scope.append(Frame("class", node.name.value, bases))
         if all(frame.kind in ("module", "class") for frame in self.scope):
             self.classes.append(".".join(frame.name for frame in self.scope[1:]))
@@ -467,6 +475,25 @@ class _Finder(cst.CSTVisitor):
             complete = not (parsed.positional or parsed.star_args or parsed.star_kwargs)
             return parsed.kwargs, complete
         return None, True
+
+
+def _is_proxy(node: cst.ClassDef) -> bool:
+    """Whether the class body has ``class Meta:`` with ``proxy = True``."""
+    for statement in node.body.body:
+        if not (isinstance(statement, cst.ClassDef) and statement.name.value == "Meta"):
+            continue
+        for line in statement.body.body:
+            for small in getattr(line, "body", ()):
+                if (
+                    isinstance(small, cst.Assign)
+                    and len(small.targets) == 1
+                    and isinstance(small.targets[0].target, cst.Name)
+                    and small.targets[0].target.value == "proxy"
+                    and isinstance(small.value, cst.Name)
+                    and small.value.value == "True"
+                ):
+                    return True
+    return False
 
 
 def _key_patterns(node: cst.Dict) -> tuple[str, ...] | None:

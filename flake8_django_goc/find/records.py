@@ -70,7 +70,7 @@ class Binding:
     order: int  # traversal order: a binding applies to calls with a larger order
     value: tuple[Step, ...] | None = None
     index: int | None = None  # position in a tuple target
-    kind: str = "assign"  # "assign", "for" (an element of value), "annotation"
+    kind: str = "assign"  # "assign", "for" (an element of value), "annotation", "proxy"
     annotation: str | None = None
     # `lookup = {"name": x}`: the literal dict's items, for a later `get_or_create(**lookup)`.
     items: tuple[tuple[str, Value], ...] | None = None

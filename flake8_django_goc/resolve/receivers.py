@@ -295,6 +295,11 @@ class _Interpreter:
     def binding_value(
         self, binding: Binding, scope: tuple[Frame, ...], frame: Frame | None = None
     ) -> _Val:
+        if binding.kind == "proxy" and binding.value is not None:
+            base = self.chain(binding.value, scope)
+            if isinstance(base, _ModelClass):
+                return base  # a proxy model: the concrete model's rows and constraints
+            raise _Fail(f"{binding.name!r} is a proxy of something that is not a model")
         if binding.annotation:
             try:
                 return self.annotation(binding.annotation)
