@@ -382,6 +382,10 @@ class _Finder(cst.CSTVisitor):
             if item.asname is not None and isinstance(item.asname.name, cst.Name):
                 self.bind(item.asname.name, None)
 
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None and isinstance(node.name.name, cst.Name):
+            self.bind(node.name.name, None)  # `except E as name`: bound to the exception
+
     def leave_With(self, original_node: cst.With) -> None:
         del self.with_items[len(self.with_items) - len(original_node.items) :]
 
