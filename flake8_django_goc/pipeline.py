@@ -15,7 +15,7 @@ from flake8_django_goc.judge.bulk import Verdict, judge_bulk
 from flake8_django_goc.judge.collisions import judge_call
 from flake8_django_goc.judge.handrolled import judge_handrolled
 from flake8_django_goc.judge.locks import drop_race_findings, serialised
-from flake8_django_goc.judge.reimplemented import reimplemented
+from flake8_django_goc.judge.reimplemented import passed_through, reimplemented
 from flake8_django_goc.judge.verdicts import judge
 from flake8_django_goc.resolve.receivers import (
     Candidates,
@@ -28,9 +28,10 @@ from flake8_django_goc.resolve.receivers import (
     with_constants,
     with_known_values,
 )
-from flake8_django_goc.rules import DGC100, Finding, dgc100
+from flake8_django_goc.rules import DGC100, DGC102, Finding, dgc100, dgc102
 from flake8_django_goc.schema import Schema, findings_for_file
 from flake8_django_goc.schema.orm import BULK_METHODS
+from flake8_django_goc.text import shorten
 
 
 @dataclass(frozen=True)
@@ -155,11 +156,18 @@ def check_call(found: CallSite, ctx: ModuleContext, schema: Schema) -> tuple[lis
             labels = ", ".join(dict.fromkeys(t.model.label for t in resolution.targets))
             reason = f"it could be any of {labels}, and they get different verdicts"
         return [_unresolved(call, reason)], False
+    if resolution.own_method:  # known, and not Django's: the project's own API (DGC102)
+        receiver = shorten(call.receiver_code)
+        text = dgc102.own_method_message(f"{receiver}.{call.method}()", resolution.reason)
+        return [Finding(DGC102, text)], True
     return [_unresolved(call, resolution.reason)], False
 
 
 def _unless_reimplemented(call: CallSite, target: Target) -> list[Finding]:
     """judge_call(), unless the project reimplements the method (DGC102: not judged)."""
+    through = passed_through(call, target)
+    if through is not None:  # the project's get_or_create() hands these arguments to Django's
+        return judge_call(through, dataclasses.replace(target, django_method=True))
     own = reimplemented(call, target)
     return [own] if own is not None else judge_call(call, target)
 

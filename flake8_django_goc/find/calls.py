@@ -24,6 +24,7 @@ from flake8_django_goc.find.records import (
     Constructed,
     Frame,
     ImportBinding,
+    LocalCall,
     ModuleFacts,
     Step,
     Value,
@@ -138,7 +139,19 @@ def find_calls(
         dataclasses.replace(call, line=line, col=col)
         for call, (line, col) in zip(finder.calls, positions, strict=True)
     ]
-    facts = ModuleFacts(finder.imports, frozenset(finder.classes), finder.connected)
+    local = tuple(c for c in finder.local_calls if c.callee in finder.top_functions)
+    counts = {
+        name: len(re.findall(rf"(?<![\w.]){re.escape(name)}\s*\(", source))
+        - len(re.findall(rf"\bdef\s+{re.escape(name)}\s*\(", source))
+        for name in {c.callee for c in local}
+    }
+    facts = ModuleFacts(
+        finder.imports,
+        frozenset(finder.classes),
+        finder.connected,
+        local_calls=local,
+        local_call_counts=counts,
+    )
     return facts, calls
 
 
@@ -161,6 +174,8 @@ class _Finder(cst.CSTVisitor):
         self.classes: list[str] = []
         self.scope: list[Frame] = [Frame("module", "")]
         self.with_items: list[str] = []
+        self.local_calls: list[LocalCall] = []
+        self.top_functions: set[str] = set()
         self.connected: dict[str, str] = {}
         self.order = 0
 
@@ -196,6 +211,14 @@ class _Finder(cst.CSTVisitor):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         bases = tuple(self.code(arg.value) for arg in node.bases)
+        if self.scope[-1].kind == "function" and len(node.bases) == 1 and _is_proxy(node):
+            # class ProxyUser(User): class Meta: proxy = True — inside a function: the name
+            # holds a proxy of its base, with the base's table and constraints.
+            self.order += 1
+            steps = tuple(self.steps(node.bases[0].value, cheap=True))
+            self.scope[-1].bindings.append(
+                Binding(node.name.value, self.order, steps, kind="proxy")
+            )
         self.scope.append(Frame("class", node.name.value, bases))
         if all(frame.kind in ("module", "class") for frame in self.scope):
             self.classes.append(".".join(frame.name for frame in self.scope[1:]))
@@ -204,6 +227,8 @@ class _Finder(cst.CSTVisitor):
         self.scope.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if len(self.scope) == 1:
+            self.top_functions.add(node.name.value)
         decorators = tuple(self.code(d.decorator) for d in node.decorators)
         frame = Frame("function", node.name.value, decorators)
         params = node.params
@@ -235,26 +260,43 @@ class _Finder(cst.CSTVisitor):
             name = f"{target.value.value}.{target.attr.value}"
             self.scope[-1].bindings.append(Binding(name, self.order, steps, **kw))
         elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
-            self.scope[-1].mutated.add(target.value.value)  # d["k"] = v
+            key = _subscript_key(target)
+            self.changed(target.value.value, None if key is None else (key,))  # d["k"] = v
+
+    def changed(self, name: str, keys: Sequence[str] | None) -> None:
+        """``name`` is changed in place: setting ``keys``, or (None) in a way not known."""
+        frame = self.scope[-1]
+        frame.mutated.add(name)
+        if keys is None:
+            frame.reshaped.add(name)
+        else:
+            frame.added_keys.setdefault(name, set()).update(keys)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if isinstance(node.target, cst.Name):
-            self.scope[-1].mutated.add(node.target.value)  # d |= {...}
+            self.changed(node.target.value, None)  # d |= {...}
         elif isinstance(node.target, cst.Subscript) and isinstance(node.target.value, cst.Name):
-            self.scope[-1].mutated.add(node.target.value.value)
+            self.changed(node.target.value.value, None)
 
     def visit_Del(self, node: cst.Del) -> None:
         target = node.target
         if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
-            self.scope[-1].mutated.add(target.value.value)
+            self.changed(target.value.value, None)
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            self.bind(target.target, node.value)
+    # A binding applies after its value is computed: a call in the value itself
+    # (`parent, _ = Folder.objects.get_or_create(parent=parent)`) sees the name's earlier value.
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        for target in original_node.targets:
+            self.bind(target.target, original_node.value)
 
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        annotation = self.code(node.annotation.annotation)
-        self.bind(node.target, node.value, kind="annotation", annotation=annotation)
+    def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
+        annotation = self.code(original_node.annotation.annotation)
+        self.bind(
+            original_node.target, original_node.value, kind="annotation", annotation=annotation
+        )
+
+    def leave_NamedExpr(self, original_node: cst.NamedExpr) -> None:
+        self.bind(original_node.target, original_node.value)
 
     def visit_For(self, node: cst.For) -> None:
         self.bind(node.target, node.iter, kind="for")
@@ -270,6 +312,8 @@ class _Finder(cst.CSTVisitor):
                 self.add_call(node, func, constructed(self.module, node))  # DGC012
             elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
                 self.other_call(func.value.value, func.attr.value, node)
+            elif isinstance(func, cst.Name) and node.args:
+                self.local_call(func.value, node)
             return
         self.add_call(node, func)
 
@@ -295,10 +339,35 @@ class _Finder(cst.CSTVisitor):
             )
         )
 
+    def local_call(self, name: str, node: cst.Call) -> None:
+        """A call of a plain name: kept for parameters its arguments may tell (resolve)."""
+        self.order += 1
+
+        def chain(value: cst.BaseExpression) -> tuple[Step, ...] | None:
+            if not isinstance(value, (cst.Name, cst.Attribute)):
+                return None
+            steps = tuple(self.steps(value, cheap=True))
+            return steps if all(s.kind in ("name", "attr") for s in steps) else None
+
+        self.local_calls.append(
+            LocalCall(
+                name,
+                tuple(chain(a.value) for a in node.args if a.keyword is None and not a.star),
+                tuple(
+                    (a.keyword.value, chain(a.value))
+                    for a in node.args
+                    if a.keyword is not None and not a.star
+                ),
+                tuple(self.scope),
+                self.order,
+                unpacked=any(a.star for a in node.args),
+            )
+        )
+
     def other_call(self, owner: str, method: str, node: cst.Call) -> None:
         """Calls that tell what a name holds: in-place dict changes, signal connections."""
         if method in _MUTATORS:
-            self.scope[-1].mutated.add(owner)
+            self.changed(owner, self.updated_keys(node) if method == "update" else None)
         elif method == "connect" and len(self.scope) == 1 and node.args:
             handler = node.args[0].value
             sender = next(
@@ -309,6 +378,13 @@ class _Finder(cst.CSTVisitor):
 
     def visit_With(self, node: cst.With) -> None:
         self.with_items.extend(self.code(item.item) for item in node.items)
+        for item in node.items:  # `with ... as name`: bound to something not followed
+            if item.asname is not None and isinstance(item.asname.name, cst.Name):
+                self.bind(item.asname.name, None)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None and isinstance(node.name.name, cst.Name):
+            self.bind(node.name.name, None)  # `except E as name`: bound to the exception
 
     def leave_With(self, original_node: cst.With) -> None:
         del self.with_items[len(self.with_items) - len(original_node.items) :]
@@ -355,12 +431,26 @@ class _Finder(cst.CSTVisitor):
                 positional.append(self.value(arg.value, cheap))
         return CallArgs(tuple(kwargs), tuple(positional), tuple(star_args), tuple(star_kwargs))
 
+    def updated_keys(self, node: cst.Call) -> tuple[str, ...] | None:
+        """The keys ``d.update({"k": v})`` / ``d.update(k=v)`` sets; None when not all known."""
+        keys: list[str] = []
+        for arg in node.args:
+            if arg.keyword is not None and not arg.star:
+                keys.append(arg.keyword.value)
+                continue
+            items, complete = self.dict_items(arg.value) if not arg.star else (None, False)
+            if items is None or not complete:
+                return None
+            keys.extend(key for key, _ in items)
+        return tuple(keys)
+
     def value(self, node: cst.BaseExpression, cheap: bool = False) -> Value:
         if cheap and not isinstance(node, _CHEAP_NODES):
             return Value("<expr>")
         code = self.code(node)
         items, complete = self.dict_items(node)
-        return Value(code, _literal(node, code), items, complete)
+        patterns = _key_patterns(node) if not complete and isinstance(node, cst.Dict) else None
+        return Value(code, _literal(node, code), items, complete, patterns)
 
     def dict_items(
         self, node: cst.BaseExpression
@@ -391,6 +481,45 @@ class _Finder(cst.CSTVisitor):
         return None, True
 
 
+def _is_proxy(node: cst.ClassDef) -> bool:
+    """Whether the class body has ``class Meta:`` with ``proxy = True``."""
+    for statement in node.body.body:
+        if not (isinstance(statement, cst.ClassDef) and statement.name.value == "Meta"):
+            continue
+        for line in statement.body.body:
+            for small in getattr(line, "body", ()):
+                if (
+                    isinstance(small, cst.Assign)
+                    and len(small.targets) == 1
+                    and isinstance(small.targets[0].target, cst.Name)
+                    and small.targets[0].target.value == "proxy"
+                    and isinstance(small.value, cst.Name)
+                    and small.value.value == "True"
+                ):
+                    return True
+    return False
+
+
+def _key_patterns(node: cst.Dict) -> tuple[str, ...] | None:
+    """A regular expression for each computed key of a dict literal; None with a ** part."""
+    patterns = []
+    for element in node.elements:
+        if not isinstance(element, cst.DictElement):
+            return None  # **other: any number of keys
+        key = element.key
+        if isinstance(key, cst.SimpleString):
+            continue
+        if isinstance(key, cst.FormattedString):
+            parts = [
+                re.escape(part.value) if isinstance(part, cst.FormattedStringText) else ".*"
+                for part in key.parts
+            ]
+            patterns.append("".join(parts))
+        else:
+            patterns.append(".*")
+    return tuple(patterns)
+
+
 def _dotted(node: cst.BaseExpression | None) -> str | None:
     if isinstance(node, cst.Name):
         return node.value
@@ -401,6 +530,15 @@ def _dotted(node: cst.BaseExpression | None) -> str | None:
 
 
 # Dict methods that change it in place.
+def _subscript_key(node: cst.Subscript) -> str | None:
+    """The key of ``d["k"]``, else None."""
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        return None
+    key = node.slice[0].slice.value
+    value = key.evaluated_value if isinstance(key, cst.SimpleString) else None
+    return value if isinstance(value, str) else None
+
+
 _MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__"})
 
 # Nodes whose source text is short enough to keep even for bindings.

@@ -23,6 +23,9 @@ class Value:
     literal: Any = UNKNOWN
     items: tuple[tuple[str, Value], ...] | None = None  # dict literal / dict(...) with str keys
     items_complete: bool = True  # False when the dict also has ** parts or computed keys
+    # A dict literal whose only other keys are computed (`{f"{side}_id": pk}`): one regular
+    # expression per computed key (an f-string's text parts kept); None with a ** part.
+    key_patterns: tuple[str, ...] | None = None
     # Known never to be NULL: a model instance (`self` in a model) or a non-null field read from
     # one (`billing.workspace_id`); set by resolve, which knows the types.
     not_null: bool = False
@@ -38,6 +41,10 @@ class CallArgs:
     positional: tuple[Value, ...] = ()
     star_args: tuple[Value, ...] = ()  # *expr
     star_kwargs: tuple[Value, ...] = ()  # **expr that is not a literal dict
+    # `**lookup` of a dict literal later changed in place by key (`lookup.update({"k": v})`):
+    # its keys are in kwargs, but those changes set (`maybe_keys`) may or may not be there.
+    changed: tuple[Value, ...] = ()
+    maybe_keys: tuple[str, ...] = ()
 
     def get(self, key: str) -> Value | None:
         for k, v in self.kwargs:
@@ -63,7 +70,7 @@ class Binding:
     order: int  # traversal order: a binding applies to calls with a larger order
     value: tuple[Step, ...] | None = None
     index: int | None = None  # position in a tuple target
-    kind: str = "assign"  # "assign", "for" (an element of value), "annotation"
+    kind: str = "assign"  # "assign", "for" (an element of value), "annotation", "proxy"
     annotation: str | None = None
     # `lookup = {"name": x}`: the literal dict's items, for a later `get_or_create(**lookup)`.
     items: tuple[tuple[str, Value], ...] | None = None
@@ -80,6 +87,18 @@ class Frame:
     # Names changed in place somewhere in the frame (`d["k"] = v`, `d.update(...)`): a dict
     # bound to one of them is not known from its literal.
     mutated: set[str] = field(default_factory=set)
+    # Of those, the keys set by changes that name them (`d["k"] = v`, `d.update({"k": v})`,
+    # `d.update(k=v)`), and the names also changed in a way that does not name its keys
+    # (`d.update(other)`, `d.pop("k")`, `del d["k"]`): a `defaults` dict changed only by the
+    # former still has known keys (values of the added keys unknown).
+    added_keys: dict[str, set[str]] = field(default_factory=dict)
+    reshaped: set[str] = field(default_factory=set)
+
+    def known_keys(self, name: str) -> frozenset[str] | None:
+        """The keys a dict bound to ``name`` may gain in place; None when not known."""
+        if name in self.reshaped:
+            return None
+        return frozenset(self.added_keys.get(name, ()))
 
     def lookup(self, name: str, before: int) -> Binding | None:
         """The last binding of ``name`` made before ``before`` (any, for class attributes)."""
@@ -133,6 +152,23 @@ class ModuleFacts:
     connected: dict[str, str] = field(default_factory=dict)
     # Hand-written get-or-create and uniqueness checks (find/pairs.py), with their scopes.
     handrolled: HandRolled | None = None
+    # Calls of the module's own top-level functions seen in the bodies libcst parsed, and how
+    # often each such name is called in the whole source: a parameter is told by its callers
+    # only when every call of the function in the module was seen.
+    local_calls: tuple[LocalCall, ...] = ()
+    local_call_counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LocalCall:
+    """``create_prefixes(subnet, Prefix)``: a call of a top-level function of the module."""
+
+    callee: str
+    positional: tuple[tuple[Step, ...] | None, ...]  # None: not a plain name or attribute chain
+    keywords: tuple[tuple[str, tuple[Step, ...] | None], ...]
+    scope: tuple[Frame, ...]
+    order: int
+    unpacked: bool = False  # *args or **kwargs: positions not known
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def judge_call(call: CallSite, target: Target) -> list[Finding]:
     """The get_or_create-family verdict: coverage and the rest (verdicts.judge), then DGC011."""
     findings = judge(call, target)
     args = call.args
-    if args.positional or args.star_args or args.star_kwargs:
+    if args.positional or args.star_args or args.star_kwargs or args.changed:
         return findings  # not judged (DGC101 says why for **kwargs)
     lookup = _lookup(call, target)
     if not lookup.plain and not lookup.filter_only and not lookup.adds:
@@ -125,7 +125,7 @@ def _hiding(target: Target, s: UniqueSet, model: ModelFacts) -> list[str]:
 
 def _within(chain_filter: ChainFilter, s: UniqueSet, model: ModelFacts) -> bool:
     args = chain_filter.args
-    if args.positional or args.star_args or args.star_kwargs or not args.kwargs:
+    if args.positional or args.star_args or args.star_kwargs or args.changed or not args.kwargs:
         return False
     for key, _ in args.kwargs:
         names = model.field_for_key(key.partition("__")[0])

@@ -8,6 +8,8 @@ get_or_create recovers from.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,12 +61,23 @@ def judge(call: CallSite, target: Target) -> list[Finding]:
     if args.positional or args.star_args:
         return []  # a positional argument is `defaults`; too unusual to judge
     if args.star_kwargs:
+        uncovered = _uncovered_with_computed_keys(call, target)
+        if uncovered is not None:
+            return [uncovered]
         parts = [f"**{v.code}" for v in args.star_kwargs]
         return [Finding(DGC101, dgc101.message(_call_text(call, target), parts))]
     lookup = _lookup(call, target)
     if not lookup.plain and not lookup.filter_only and not lookup.adds:
         return []  # get_or_create() with no lookup at all
     row = _created_row(lookup, target.model)
+    if args.changed:
+        # `**lookup` whose in-place changes may add keys: uncovered with every key it may hold
+        # means uncovered (fewer keys cover less); anything else is not known.
+        found = coverage(target.model, lookup, row)
+        if found.best is None:
+            return [_uncovered(call, target, lookup, list(found.unenforced))]
+        parts = [f"**{v.code}" for v in args.changed]
+        return [Finding(DGC101, dgc101.message(_call_text(call, target), parts))]
     findings = _coverage(call, target, lookup, row)
     findings += _overrides(call, target, lookup)
     # A dropped `__` key of an uncovered lookup is already explained by the coverage message.
@@ -73,7 +86,49 @@ def judge(call: CallSite, target: Target) -> list[Finding]:
     return findings
 
 
+def _uncovered_with_computed_keys(call: CallSite, target: Target) -> Finding | None:
+    """``**{f"{side}_id": pk}``: each computed key names one field at most (one its pattern
+    matches). DGC001 when no enforced unique set can be covered whichever fields they name."""
+    patterns: list[re.Pattern[str]] = []
+    items: list[tuple[str, Value]] = []
+    for value in call.args.star_kwargs:
+        if value.items is None or value.key_patterns is None:
+            return None
+        items.extend(value.items)
+        patterns.extend(re.compile(p, re.DOTALL) for p in value.key_patterns)
+    known = dataclasses.replace(
+        call,
+        args=dataclasses.replace(call.args, kwargs=(*call.args.kwargs, *items), star_kwargs=()),
+    )
+    lookup = _lookup(known, target)
+    model = target.model
+    pinned = set(lookup.plain) | set(lookup.adds)
+    for unique_set in model.unique_sets:
+        if unique_set.unenforced_reason:
+            continue
+        missing = [f for f in unique_set.fields if f not in pinned]
+        if len(missing) > len(patterns):
+            continue
+        if all(any(_names(p, field, model) for p in patterns) for field in missing):
+            return None  # the computed keys might complete this set
+    computed = tuple(f"**{shorten(v.code, 40)}" for v in call.args.star_kwargs)
+    return _uncovered(known, target, lookup, [], computed)
+
+
+def _names(pattern: re.Pattern[str], field: str, model: ModelFacts) -> bool:
+    facts = model.fields.get(field)
+    names = {field, "pk"} if field in model.pk else {field}
+    if facts is not None:
+        names.add(facts.attname)
+    return any(pattern.fullmatch(name) for name in names)
+
+
 # ----------------------------------------------------------------------------------- the lookup
+
+
+def call_lookup(call: CallSite, target: Target) -> Lookup:
+    """The call's lookup normalised to field names (shared with judge/reimplemented.py)."""
+    return _lookup(call, target)
 
 
 def _lookup(call: CallSite, target: Target) -> Lookup:
@@ -358,7 +413,11 @@ def _partial_fix(model: ModelFacts, lookup: Lookup) -> ConstraintFix | None:
 
 
 def _uncovered(
-    call: CallSite, target: Target, lookup: Lookup, unenforced: list[UniqueSet]
+    call: CallSite,
+    target: Target,
+    lookup: Lookup,
+    unenforced: list[UniqueSet],
+    computed: tuple[str, ...] = (),
 ) -> Finding:
     model = target.model
     label = model.concrete_label or model.label
@@ -378,7 +437,7 @@ def _uncovered(
     unique = [f for f in _unique_fields(model) if f not in written]
     text = dgc001.message(
         _call_text(call, target),
-        _looked_up(lookup),
+        (*_looked_up(lookup), *computed),
         label,
         method=call.method,
         dropped=lookup.filter_only,

@@ -27,7 +27,7 @@ from flake8_django_goc.find.records import (
     Value,
 )
 from flake8_django_goc.resolve.target import Candidates, ChainFilter, Resolution, Target, Unresolved
-from flake8_django_goc.schema import ModelFacts, RelationFacts, Schema
+from flake8_django_goc.schema import BY_ARGUMENT, UNKNOWN, ModelFacts, RelationFacts, Schema
 from flake8_django_goc.schema.orm import CHAIN_METHODS, INSTANCE_METHODS, METHODS
 from flake8_django_goc.text import shorten
 
@@ -146,6 +146,27 @@ class _Fail(Exception):
 # ----------------------------------------------------------------------------------- resolution
 
 
+def _registry_call(steps: tuple[Step, ...]) -> int | None:
+    """The index of ``.get_model`` in ``<anything>.apps.get_model("app", "Model")`` with
+    literal arguments: a migration state's app registry, whatever holds it (its historical
+    models have the tables and constraints of the migration state, judged as today's)."""
+    for i in range(len(steps) - 2, 0, -1):
+        step, call = steps[i], steps[i + 1]
+        if step.kind == "attr" and step.name == "get_model" and call.kind == "call":
+            before = steps[i - 1]
+            args = call.args
+            literal = args is not None and all(
+                isinstance(v.literal, str) for v in (*args.positional, *(v for _, v in args.kwargs))
+            )
+            if before.kind == "attr" and before.name == "apps" and literal:
+                return i
+    return None
+
+
+def _module_classes(ctx: ModuleContext) -> set[str]:
+    return {f"{ctx.name}.{qualname}" for qualname in ctx.facts.classes}
+
+
 def resolve(call: CallSite, ctx: ModuleContext, schema: Schema) -> Resolution:
     interpreter = _Interpreter(ctx, schema, call.scope, call.order)
     try:
@@ -160,12 +181,20 @@ def resolve(call: CallSite, ctx: ModuleContext, schema: Schema) -> Resolution:
         if isinstance(value, (_ModelClass, _Instance)):
             kind = "class" if isinstance(value, _ModelClass) else "instance"
             labels = ", ".join(value.labels)
-            reason = (
+            return Unresolved(
                 f"{shorten(call.receiver_code)} is a model {kind} ({labels}), so its "
-                f"{call.method}() is the project's own method, not the QuerySet method"
+                f"{call.method}() is the project's own method, not the QuerySet method",
+                own_method=True,
             )
-        else:
-            reason = f"{shorten(call.receiver_code)} is not a Django manager or queryset"
+        if isinstance(value, _Path) and value.path in _module_classes(ctx):
+            # A class object: the family methods live on manager and queryset instances, so
+            # Cls.get_or_create() is a classmethod of the project's (a serializer mixin's).
+            return Unresolved(
+                f"{shorten(call.receiver_code)} is a class of this module, not a manager or "
+                f"queryset, so its {call.method}() is the project's own method",
+                own_method=True,
+            )
+        reason = f"{shorten(call.receiver_code)} is not a Django manager or queryset"
     fallback = interpreter.accessor_fallback(call.receiver)
     return fallback if fallback is not None else Unresolved(reason)
 
@@ -186,8 +215,13 @@ class _Interpreter:
                 raise _Fail("the receiver's definition is too deeply nested")
             if not steps or steps[0].kind != "name":
                 raise _Fail("the receiver does not start with a name")
-            value = self.name(steps[0].name, scope if scope is not None else self.scope)
-            i = 1
+            start = _registry_call(steps)
+            if start is not None:  # self.old_state.apps.get_model("app", "Model")
+                value: _Val = _Apps()
+                i = start
+            else:
+                value = self.name(steps[0].name, scope if scope is not None else self.scope)
+                i = 1
             while i < len(steps):
                 value, i = self.step(value, steps, i)
             return value
@@ -261,6 +295,11 @@ class _Interpreter:
     def binding_value(
         self, binding: Binding, scope: tuple[Frame, ...], frame: Frame | None = None
     ) -> _Val:
+        if binding.kind == "proxy" and binding.value is not None:
+            base = self.chain(binding.value, scope)
+            if isinstance(base, _ModelClass):
+                return base  # a proxy model: the concrete model's rows and constraints
+            raise _Fail(f"{binding.name!r} is a proxy of something that is not a model")
         if binding.annotation:
             try:
                 return self.annotation(binding.annotation)
@@ -272,6 +311,9 @@ class _Interpreter:
                 return _Request()
             if binding.name == "apps" or self.is_apps_parameter(binding, frame):
                 return _Apps()  # RunPython(forwards): def forwards(apps, schema_editor)
+            told = self.told_by_callers(binding, scope, frame)
+            if told is not None:
+                return told
             raise _Fail(f"the type of {binding.name!r} is not known (add a type annotation)")
         # Evaluate what was assigned as of the binding's position.
         saved = self.order
@@ -289,6 +331,44 @@ class _Interpreter:
                 return _Instance(value.labels)
             raise _Fail(f"{binding.name!r} is unpacked from something this linter cannot follow")
         return value
+
+    def told_by_callers(
+        self, binding: Binding, scope: tuple[Frame, ...], frame: Frame | None
+    ) -> _ModelClass | None:
+        """A parameter of a top-level function that every call of it in the module passes the
+        same model class for: ``create_prefixes(subnet, Prefix)`` after
+        ``Prefix = apps.get_model("ipam", "Prefix")``. None when a call was not seen (its
+        body was not parsed, or the name is used otherwise), passes something else, or leaves
+        the parameter to its default."""
+        facts = self.ctx.facts
+        if binding.order != -1 or frame is None or frame.kind != "function":
+            return None
+        if len(scope) < 2 or scope[1] is not frame:
+            return None  # a method or a nested function: its callers are not plain calls
+        calls = [c for c in facts.local_calls if c.callee == frame.name]
+        if not calls or facts.local_call_counts.get(frame.name) != len(calls):
+            return None
+        params = [b.name for b in frame.bindings if b.order == -1]
+        index = params.index(binding.name)
+        labels: set[tuple[str, ...]] = set()
+        for call in calls:
+            if call.unpacked:
+                return None
+            steps = dict(call.keywords).get(binding.name)
+            if steps is None and index < len(call.positional):
+                steps = call.positional[index]
+            if not steps or frame in call.scope:
+                return None  # the default, an expression, or a recursive call
+            caller = _Interpreter(self.ctx, self.schema, call.scope, call.order)
+            caller.depth = self.depth + 1
+            try:
+                value = caller.chain(steps)
+            except _Fail:
+                return None
+            if not isinstance(value, _ModelClass):
+                return None
+            labels.add(value.labels)
+        return _ModelClass(labels.pop()) if len(labels) == 1 else None
 
     @staticmethod
     def is_apps_parameter(binding: Binding, frame: Frame | None) -> bool:
@@ -516,6 +596,10 @@ class _Interpreter:
                 return _ModelClass((self.schema.user_model,))
             if value.name == "get_model":
                 return _ModelClass((self.model_by_name(args),))
+            if value.name == f"factory:{BY_ARGUMENT}":  # load_model("app.Model")
+                if len(args.positional) != 1 or args.kwargs:
+                    raise _Fail("the model getter's argument is not one model name")
+                return _ModelClass((self.model_by_name(args),))
             if value.name.startswith("factory:") and not (args.positional or args.kwargs):
                 return _ModelClass((value.name.partition(":")[2],))
             if value.name == "super" and not args.positional:
@@ -551,6 +635,10 @@ class _Interpreter:
     def text(self, value: Value) -> str | None:
         if isinstance(value.literal, str):
             return value.literal
+        if _DOTTED_NAME.fullmatch(value.code):  # a module constant naming a model
+            found = constant(value.code, self.ctx, self.schema)
+            if isinstance(found, str):
+                return found
         if value.code.endswith("AUTH_USER_MODEL") and self.schema.user_model:
             return self.schema.user_model
         return None
@@ -651,7 +739,7 @@ def manager_target(model: ModelFacts, name: str) -> Target:
     extra = tuple((k, Value(repr(v), v)) for k, v in facts.lookup)
     filters: tuple[ChainFilter, ...] = ()
     if facts.filters:
-        kwargs = tuple((k, Value(repr(v), v)) for k, v in facts.filters)
+        kwargs = tuple((k, Value("?" if v is UNKNOWN else repr(v), v)) for k, v in facts.filters)
         origin = f"{model.object_name}.{name}.get_queryset()"
         filters = (ChainFilter("filter", CallArgs(kwargs), origin=origin),)
     return Target(model, name, filters=filters, extra_lookup=extra)
@@ -759,21 +847,67 @@ def with_known_values(call: CallSite, ctx: ModuleContext, schema: Schema) -> Cal
     args = call.args
     function = next((f for f in reversed(call.scope) if f.kind == "function"), None)
     if args.star_kwargs and function is not None:
-        kwargs, opaque = list(args.kwargs), []
+        kwargs, opaque, changed, maybe = list(args.kwargs), [], [], []
         for value in args.star_kwargs:
             binding = function.lookup(value.code, call.order) if value.code.isidentifier() else None
-            if (
-                binding is not None
-                and binding.items is not None
-                and (value.code not in function.mutated)
-            ):
-                kwargs.extend(binding.items)
-            else:
+            added = function.known_keys(value.code) if binding is not None else None
+            if binding is None or binding.items is None or added is None:
                 opaque.append(value)
-        args = dataclasses.replace(args, kwargs=tuple(kwargs), star_kwargs=tuple(opaque))
+                continue
+            kwargs.extend((k, v) for k, v in binding.items if k not in added)
+            if added:  # changed in place by key: those keys may or may not be looked up
+                kwargs.extend((k, Value(f"{value.code}[{k!r}]")) for k in sorted(added))
+                changed.append(value)
+                maybe.extend(sorted(added))
+        args = dataclasses.replace(
+            args,
+            kwargs=tuple(kwargs),
+            star_kwargs=tuple(opaque),
+            changed=tuple(changed),
+            maybe_keys=tuple(maybe),
+        )
+    if function is not None:
+        known = tuple(
+            (k, _none_bound(_create_dict(k, v, function, call.order), function, call.order))
+            for k, v in args.kwargs
+        )
+        args = dataclasses.replace(args, kwargs=known)
     interpreter = _Interpreter(ctx, schema, call.scope, call.order)
     marked = tuple((k, _with_not_null(v, interpreter)) for k, v in args.kwargs)
     return dataclasses.replace(call, args=dataclasses.replace(args, kwargs=marked))
+
+
+_NONE = (Step("name", "None"),)
+
+
+def _none_bound(value: Value, function: Frame, order: int) -> Value:
+    """``parent = None`` as the name's last binding in the function before the call: the call
+    looks up NULL (the first turn of ``for name in names: parent, _ = get_or_create(...,
+    parent=parent)``)."""
+    if value.is_literal or value.items is not None or not value.code.isidentifier():
+        return value
+    binding = function.lookup(value.code, order)
+    if binding is None or binding.kind != "assign" or binding.index is not None:
+        return value
+    return dataclasses.replace(value, literal=None) if binding.value == _NONE else value
+
+
+def _create_dict(key: str, value: Value, function: Frame, order: int) -> Value:
+    """``defaults=defaults`` where ``defaults = {"active": x}`` earlier in the function: the
+    dict's keys, so the created row is known beyond them. Keys set in place later
+    (``defaults.update({"owner": u})``, ``defaults["k"] = v``) are added with unknown values;
+    any other change in place (``defaults.update(other)``) leaves the dict opaque."""
+    if key not in ("defaults", "create_defaults") or value.items is not None:
+        return value
+    if not value.code.isidentifier():
+        return value
+    binding = function.lookup(value.code, order)
+    added = function.known_keys(value.code)
+    if binding is None or binding.items is None or added is None:
+        return value
+    items = [(k, v) for k, v in binding.items if k not in added]
+    items += [(k, Value(f"{value.code}[{k!r}]")) for k in sorted(added)]
+    return dataclasses.replace(value, items=tuple(items), items_complete=True)
 
 
 def _with_not_null(value: Value, interpreter: _Interpreter) -> Value:

@@ -73,6 +73,9 @@ class Candidates:
 @dataclass(frozen=True)
 class Unresolved:
     reason: str
+    # The receiver is known, and is no manager or queryset: a model class or instance, or a
+    # class of the module, whose get_or_create() is the project's own method (DGC102).
+    own_method: bool = False
 
 
 Resolution = Target | Candidates | Unresolved

@@ -7,7 +7,7 @@ from flake8_django_goc.rules.references import GET_OR_CREATE, MANAGER_QUERYSET
 
 RULE = Rule(
     code="DGC102",
-    summary="the project reimplements get_or_create() on this manager or queryset (opt-in)",
+    summary="the call runs the project's own get_or_create(), not Django's (opt-in)",
     name="reimplemented-method",
     what="""
         Reports calls whose manager or queryset class (a project class) defines its own
@@ -15,7 +15,13 @@ RULE = Rule(
         `return super().get_or_create(...)` pass-through of the caller's arguments. Such a
         method decides for itself what it looks up and what the created row holds (it may
         translate a `prefix=` argument into two columns, or add a parent it computes), so the
-        call is not judged as Django's.
+        call is not judged as Django's. Also reported: a lookup key that is no field of the
+        model but that the queryset's own `get()` / `filter()` takes out by name and
+        translates, when only that translation would make a unique constraint cover the
+        lookup (a lookup that is covered without it, or uncovered with every field the
+        translation names, is judged as usual). And a call on a model class or instance,
+        or on a class of the module: the family methods live on managers and querysets, so
+        `Activity.get_or_create(label)` is the project's own method (these were DGC100).
     """,
     why="""
         A verdict about Django's `get_or_create()` would be a guess about the project's own
@@ -63,4 +69,23 @@ def message(call: str, method: str) -> str:
         f"{call} runs the project's own {method}() of its manager or queryset, which decides "
         "what it looks up and writes: not judged as Django's. Check by hand that a unique "
         "constraint covers the row it creates."
+    )
+
+
+def translated_message(call: str, key: str, method: str, fields: tuple[str, ...] | None) -> str:
+    """A lookup key that is no field, taken out and translated by the queryset's own method."""
+    into = f" into {', '.join(fields)}" if fields else ""
+    return (
+        f"{call} looks up {key}=, which is no field of the model: {method}() translates it{into}, "
+        "and only that translation would make a unique constraint cover the lookup: not judged "
+        "as Django's. Check by hand that the created row gets the same values (the model's "
+        "__init__ or save())."
+    )
+
+
+def own_method_message(call: str, why: str) -> str:
+    """A get_or_create() of a model class or instance, or of a class of the module."""
+    return (
+        f"{call} is not Django's: {why}. Not judged; check by hand that a unique constraint "
+        "covers the row it creates."
     )

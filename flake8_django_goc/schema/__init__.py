@@ -24,6 +24,10 @@ class _Unknown:
 
 UNKNOWN: Any = _Unknown()
 
+# Schema.factories' value for ``def load_model(name): return apps.get_model(*name.split("."))``:
+# the model is the one its argument names ("app_label.Model"), told at each call.
+BY_ARGUMENT = "*"
+
 
 @dataclass(frozen=True)
 class FieldFacts:
@@ -109,6 +113,13 @@ class ManagerFacts:
     # get_or_create-family methods a project class of the manager or queryset reimplements
     # (more than a pass-through to super()): calls through them are not judged (DGC102).
     overrides: tuple[str, ...] = ()
+    # Lookup keys the queryset's own get()/filter() take out of the keyword arguments and
+    # translate (nautobot's ``PrefixQuerySet.get(prefix=...)`` into network, prefix_length...):
+    # (key, "module.Class.method", fields the translation names, or None when not known).
+    translated: tuple[tuple[str, str, tuple[str, ...] | None], ...] = ()
+    # The source of each reimplemented family method (as in ``overrides``), for reading what
+    # it does to a call's keyword arguments (judge/override.py).
+    override_sources: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

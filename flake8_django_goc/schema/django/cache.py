@@ -24,7 +24,7 @@ from flake8_django_goc.schema import Schema, from_jsonable, to_jsonable
 
 # 2: Schema.settings_findings (DGC007); 3: positional records; 4: Schema.warnings;
 # 5: FieldFacts.auto, fixed_default; 6: ManagerFacts.overrides; 7: Schema.factories
-FORMAT = 7
+FORMAT = 8
 ENV_DIR = "FLAKE8_DJANGO_GOC_CACHE_DIR"
 DEFAULT_DIR = ".flake8-django-goc-cache"
 

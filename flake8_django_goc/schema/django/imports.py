@@ -7,11 +7,13 @@ loaded module would run project code, import modules or raise; none of that may 
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from types import FunctionType, ModuleType
 from typing import Any
 
+from flake8_django_goc.schema import BY_ARGUMENT
 from flake8_django_goc.schema.django.models import label_of
 from flake8_django_goc.schema.django.safe import PRIMITIVES, Warnings, is_a
 from flake8_django_goc.schema.django.setup import first_line
@@ -51,12 +53,16 @@ def import_paths(
             if type(value) is FunctionType and value.__module__ == name:
                 try:
                     label = _returned_model(value, labels)
-                    if label is None and "get_model" in value.__code__.co_names:
+                    names = value.__code__.co_names
+                    if label is None and ("get_model" in names or "get_user_model" in names):
                         label = _factory_label(value, name, by_lower)
                 except Exception:  # an odd function is no model getter; never the run's end
                     label = None
                 if label is not None:
                     factories[f"{name}.{attr}"] = label
+                continue
+            if type(value) is str and value.lower() in by_lower:
+                constants.setdefault(f"{name}.{attr}", value)  # FILER_IMAGE_MODEL = "filer.Image"
                 continue
             if not is_a(value, type):  # real classes only; a lazy object's type is its own
                 continue
@@ -81,7 +87,10 @@ def _returned_model(function: FunctionType, labels: dict[Any, str]) -> str | Non
         inner = annotation.strip()
         for prefix in ("type[", "Type[", "typing.Type["):
             if inner.startswith(prefix) and inner.endswith("]"):
-                base = function.__globals__.get(inner[len(prefix) : -1].strip())
+                name = inner[len(prefix) : -1].strip()
+                base = function.__globals__.get(name)
+                if base is None:  # `if TYPE_CHECKING: from app.models import Base`
+                    base = _type_checking_import(function.__module__, name)
     elif annotation is not None and typing.get_origin(annotation) is type:
         args = typing.get_args(annotation)
         base = args[0] if len(args) == 1 else None
@@ -92,6 +101,55 @@ def _returned_model(function: FunctionType, labels: dict[Any, str]) -> str | Non
     except Exception:
         return None
     return found[0] if len(found) == 1 else None
+
+
+def _type_checking_import(module: str, name: str) -> object:
+    """The class a module imports as ``name`` only under ``if TYPE_CHECKING:``, taken from the
+    already imported module it names (nothing is imported here); else None."""
+    import sys
+
+    imports = _type_checking_imports(module)
+    source = imports.get(name)
+    if source is None:
+        return None
+    where, attr = source
+    found = sys.modules.get(where)
+    namespace = _namespace(found) if found is not None else None
+    return namespace.get(attr) if namespace is not None else None
+
+
+@functools.cache
+def _type_checking_imports(module: str) -> dict[str, tuple[str, str]]:
+    """``name -> (module, attribute)`` for the ``from M import A [as name]`` statements under a
+    module-level ``if TYPE_CHECKING:`` (or ``typing.TYPE_CHECKING``), read with ``ast``."""
+    import ast
+    import importlib.util
+    import inspect
+    import sys
+
+    try:
+        tree = ast.parse(inspect.getsource(sys.modules[module]))
+    except Exception:
+        return {}
+    found: dict[str, tuple[str, str]] = {}
+    for node in tree.body:
+        test = node.test if isinstance(node, ast.If) else None
+        named = isinstance(test, ast.Name) and test.id == "TYPE_CHECKING"
+        if not (named or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")):
+            continue
+        for statement in node.body:  # type: ignore[attr-defined]
+            if not isinstance(statement, ast.ImportFrom):
+                continue
+            where = statement.module or ""
+            if statement.level:
+                package = getattr(sys.modules[module], "__package__", None) or ""
+                try:
+                    where = importlib.util.resolve_name("." * statement.level + where, package)
+                except (ImportError, ValueError):
+                    continue
+            for alias in statement.names:
+                found[alias.asname or alias.name] = (where, alias.name)
+    return found
 
 
 def _factory_label(function: FunctionType, module: str, by_lower: dict[str, str]) -> str | None:
@@ -115,7 +173,18 @@ def _factory_label(function: FunctionType, module: str, by_lower: dict[str, str]
         if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
         and not isinstance(s, (ast.Import, ast.ImportFrom))
     ]
-    call = body[0].value if len(body) == 1 and isinstance(body[0], ast.Return) else None
+    call = body[-1].value if body and isinstance(body[-1], ast.Return) else None
+    if (
+        len(body) == 1
+        and isinstance(call, ast.Call)
+        and not (call.args or call.keywords)
+        and (
+            (isinstance(call.func, ast.Name) and call.func.id == "get_user_model")
+            or (isinstance(call.func, ast.Attribute) and call.func.attr == "get_user_model")
+        )
+    ):  # def get_user_model(): from django.contrib.auth import get_user_model; return ...()
+        user_model = _setting_or_literal(ast.parse("settings.AUTH_USER_MODEL", mode="eval").body)
+        return by_lower.get(user_model.lower()) if isinstance(user_model, str) else None
     if not (
         isinstance(call, ast.Call)
         and isinstance(call.func, ast.Attribute)
@@ -123,12 +192,58 @@ def _factory_label(function: FunctionType, module: str, by_lower: dict[str, str]
         and not call.keywords
     ):
         return None
+    if _returns_model_named_by_parameter(definition, body, call):
+        return BY_ARGUMENT
+    if len(body) != 1:
+        return None
     parts = [_setting_or_literal(arg) for arg in call.args]
     if len(parts) == 1 and isinstance(parts[0], str) and "." in parts[0]:
         parts = list(parts[0].split(".", 1))
     if len(parts) != 2 or not all(isinstance(p, str) for p in parts):
         return None
     return by_lower.get(f"{parts[0]}.{parts[1]}".lower())
+
+
+def _returns_model_named_by_parameter(definition: Any, body: list[Any], call: Any) -> bool:
+    """``return apps.get_model(name)`` / ``(*name.split("."))`` of the function's only
+    parameter, the statements before it only ``parts = name.split(".")``."""
+    import ast
+
+    args: Any = getattr(definition, "args", None)
+    if args is None or args.vararg or args.kwarg or args.kwonlyargs or len(call.args) != 1:
+        return False
+    params = [a.arg for a in (*args.posonlyargs, *args.args)]
+    if len(params) != 1:
+        return False
+    param = params[0]
+
+    def split_of_param(node: Any) -> bool:
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "split"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == param
+            and [a.value for a in node.args if isinstance(a, ast.Constant)] == ["."]
+        )
+
+    split_names = set()
+    for statement in body[:-1]:
+        if not (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and split_of_param(statement.value)
+        ):
+            return False
+        split_names.add(statement.targets[0].id)
+    arg = call.args[0]
+    if isinstance(arg, ast.Name):
+        return arg.id == param
+    if isinstance(arg, ast.Starred):
+        inner = arg.value
+        return split_of_param(inner) or (isinstance(inner, ast.Name) and inner.id in split_names)
+    return False
 
 
 def _setting_or_literal(node: Any) -> object:

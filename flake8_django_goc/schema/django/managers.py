@@ -18,6 +18,7 @@ def manager_facts(manager: Any, warnings: Warnings | None = None) -> ManagerFact
     qs = getattr(manager, "_queryset_class", None)
     classes = [k for k in (*cls.__mro__, *(qs.__mro__ if qs else ())) if _is_project_class(k)]
     warnings = warnings if warnings is not None else Warnings()
+    own = _own_logic(classes, warnings)
     return ManagerFacts(
         name=manager.name,
         class_path=f"{cls.__module__}.{cls.__qualname__}",
@@ -26,11 +27,114 @@ def manager_facts(manager: Any, warnings: Warnings | None = None) -> ManagerFact
         filters=_override_kwargs(manager, classes, "get_queryset", warnings, via="filter"),
         methods=_queryset_methods(manager, classes, warnings),
         class_mro=tuple(dict.fromkeys(f"{k.__module__}.{k.__qualname__}" for k in classes)),
-        overrides=_own_logic(classes, warnings),
+        overrides=tuple(method for method, _ in own),
+        override_sources=tuple((m, source) for m, source in own if source is not None),
+        translated=_translated_keys(
+            [k for k in (qs.__mro__ if qs else ()) if _is_project_class(k)], warnings
+        ),
     )
 
 
-def _own_logic(classes: list[type], warnings: Warnings) -> tuple[str, ...]:
+def _translated_keys(
+    classes: list[type], warnings: Warnings
+) -> tuple[tuple[str, str, tuple[str, ...] | None], ...]:
+    """Keys a project queryset's get()/filter() consumes by name: a parameter of its own
+    (``def filter(self, *args, address=None, **kwargs)``) or ``kwargs.pop("prefix")`` /
+    ``kwargs.get(...)`` / ``kwargs[...]`` of its ``**kwargs``. Django's get_or_create() runs
+    ``self.get(**kwargs)``, which runs ``self.filter()``: such a key never reaches Django as
+    written. With it, the fields the translation names: string keys of dict literals and
+    keyword names of calls whose values use the key (or a name computed from it), else None."""
+    found: dict[str, tuple[str, str, tuple[str, ...] | None]] = {}
+    for cls in classes:
+        for method in ("get", "filter"):
+            function = vars(cls).get(method)
+            if function is None:
+                continue
+            tree = _tree(function, cls, warnings)
+            definition = tree.body[0] if tree is not None and tree.body else None
+            if definition is None or not hasattr(definition, "args"):
+                continue
+            where = f"{cls.__module__}.{cls.__qualname__}.{method}"
+            for key, writes in _consumed(definition).items():
+                found.setdefault(key, (key, where, writes))
+    return tuple(found[k] for k in sorted(found))
+
+
+def _consumed(function: Any) -> dict[str, tuple[str, ...] | None]:
+    import ast
+
+    params = function.args
+    named = [a.arg for a in (*params.posonlyargs, *params.args, *params.kwonlyargs)][1:]
+    kwargs = params.kwarg.arg if params.kwarg is not None else None
+    keys: dict[str, str] = {name: name for name in named}  # key -> the local that holds it
+    for node in ast.walk(function):
+        key = None
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("pop", "get")
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == kwargs
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            key = node.args[0].value
+        elif (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == kwargs
+            and isinstance(node.slice, ast.Constant)
+        ):
+            key = node.slice.value
+        if isinstance(key, str):
+            keys.setdefault(key, key)
+    assigned = _assignments(function)
+    result: dict[str, tuple[str, ...] | None] = {}
+    for key in keys:
+        holders = {key}
+        for targets, value in assigned:  # names computed from the key, in source order
+            used = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+            mentions_key = any(
+                isinstance(n, ast.Constant) and n.value == key for n in ast.walk(value)
+            )
+            if used & holders or mentions_key:
+                holders |= targets - ({kwargs} if kwargs else set())
+        writes: set[str] = set()
+        for node in ast.walk(function):
+            if isinstance(node, ast.Dict):
+                for k, v in zip(node.keys, node.values, strict=True):
+                    if (
+                        isinstance(k, ast.Constant)
+                        and isinstance(k.value, str)
+                        and _uses(v, holders)
+                    ):
+                        writes.add(k.value)
+            elif isinstance(node, ast.Call):
+                for keyword in node.keywords:
+                    if keyword.arg is not None and _uses(keyword.value, holders):
+                        writes.add(keyword.arg)
+        result[key] = tuple(sorted(writes)) if writes else None
+    return result
+
+
+def _assignments(function: Any) -> list[tuple[set[str], Any]]:
+    import ast
+
+    found = []
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign):
+            names = {n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+            found.append((names, node.value))
+    return sorted(found, key=lambda item: getattr(item[1], "lineno", 0))
+
+
+def _uses(node: Any, names: set[str]) -> bool:
+    import ast
+
+    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
+
+
+def _own_logic(classes: list[type], warnings: Warnings) -> tuple[tuple[str, str | None], ...]:
     """The get_or_create-family methods a project class reimplements: anything but one
     ``return super().<method>(...)`` (or ``self.get_queryset().<method>(...)``) pass-through,
     whose literal keyword arguments ``_override_kwargs`` reads. Such a method decides for
@@ -62,7 +166,8 @@ def _own_logic(classes: list[type], warnings: Warnings) -> tuple[str, ...]:
             and _passes_arguments_on(function.args, call)
         )
         if not passes_on:
-            found.append(method)
+            source = ast.unparse(function) if function is not None else None
+            found.append((method, source))
     return tuple(found)
 
 
@@ -124,7 +229,7 @@ def _queryset_methods(manager: Any, classes: list[type], warnings: Warnings) -> 
             ):
                 if node.func.attr in FILTER_METHODS:
                     for keyword in node.keywords:
-                        value = _static_value(keyword.value, manager)
+                        value = _static_value(keyword.value, manager, function)
                         filters.append((node.func.attr, keyword.arg or "**", value))
                     if node.args:
                         filters.append((node.func.attr, "<Q>", UNKNOWN))
@@ -181,8 +286,10 @@ def _override_kwargs(
             found = []
             for keyword in node.keywords:
                 if keyword.arg is not None and keyword.arg != "defaults":
-                    value = _static_value(keyword.value, manager)
-                    if value is not UNKNOWN:
+                    value = _static_value(keyword.value, manager, function)
+                    # A filter whose value is not known still narrows the get() (DGC006);
+                    # a lookup key whose value is not known is left out.
+                    if value is not UNKNOWN or via is not None:
                         found.append((keyword.arg, value))
             return tuple(found)
         return ()
@@ -222,9 +329,11 @@ def _is_own_rows(node: Any) -> bool:
     )
 
 
-def _static_value(node: Any, manager: Any) -> Any:
-    """A literal, ``self.ATTR`` of the manager or ``self.model.ATTR`` of its model."""
+def _static_value(node: Any, manager: Any, function: Any = None) -> Any:
+    """A literal, ``self.ATTR`` of the manager or ``self.model.ATTR`` of its model, or a
+    constant of the method's module (``Choices.STATIC``, read statically, nothing called)."""
     import ast
+    import inspect
 
     try:
         return ast.literal_eval(node)
@@ -234,11 +343,31 @@ def _static_value(node: Any, manager: Any) -> Any:
     while isinstance(node, ast.Attribute):
         path.append(node.attr)
         node = node.value
-    if not (isinstance(node, ast.Name) and node.id == "self") or not path:
+    if not isinstance(node, ast.Name) or not path:
         return UNKNOWN
+    if node.id != "self":
+        namespace = getattr(function, "__globals__", None)
+        if not isinstance(namespace, dict) or node.id not in namespace:
+            return UNKNOWN
+        found: Any = namespace[node.id]
+        for attr in reversed(path):
+            if not is_a(found, type):
+                return UNKNOWN  # only class attributes: a module or an instance may be lazy
+            try:
+                found = inspect.getattr_static(found, attr)
+            except AttributeError:
+                return UNKNOWN
+        constant = getattr(found, "value", found) if _is_enum_member(found) else found
+        return constant if is_a(constant, PRIMITIVES) else UNKNOWN
     value: Any = manager
     for attr in reversed(path):
         value = getattr(value, attr, UNKNOWN)
         if value is UNKNOWN:
             return UNKNOWN
     return value if is_a(value, PRIMITIVES) else UNKNOWN
+
+
+def _is_enum_member(value: Any) -> bool:
+    import enum
+
+    return isinstance(value, enum.Enum)
