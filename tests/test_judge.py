@@ -6,6 +6,7 @@ from flake8_django_goc.find.calls import find_calls
 from flake8_django_goc.judge.verdicts import judge
 from flake8_django_goc.resolve.receivers import ModuleContext, Target, resolve
 from flake8_django_goc.schema import (
+    UNKNOWN,
     BackendFacts,
     Condition,
     FieldFacts,
@@ -86,9 +87,30 @@ def test_star_star_literal_dict_expands_and_dynamic_is_opt_in() -> None:
     assert codes(model(NAME), "Thing.objects.get_or_create(**kwargs)") == ["DGC101"]
 
 
-def test_positional_and_empty_calls_are_silent() -> None:
+def test_positional_calls_are_silent() -> None:
     assert codes(model(NAME), "Thing.objects.get_or_create({'name': 'a'}, name='b')") == []
-    assert codes(model(NAME), "Thing.objects.get_or_create()") == []
+
+
+def test_an_empty_lookup_needs_a_unique_set_every_created_row_fills_alike() -> None:
+    # No lookup: the get() matches any row; the pk (numbered per row) never stops a second one.
+    assert codes(model(NAME), "Thing.objects.get_or_create()") == ["DGC001"]
+    assert codes(model(NAME), "Thing.objects.update_or_create(defaults={'name': 'a'})") == [
+        "DGC001"
+    ]
+    # A unique field every created row fills with the same value: the second INSERT conflicts.
+    name_set = (UniqueSet(("name",), "unique=True"),)
+    assert codes(model(UNIQUE_NAME, sets=name_set), "Thing.objects.get_or_create()") == []
+    assert (
+        codes(
+            model(UNIQUE_NAME, sets=name_set), "Thing.objects.get_or_create(defaults={'name': n})"
+        )
+        == []
+    )
+    assert codes(
+        model(UNIQUE_NAME, sets=name_set), "Thing.objects.get_or_create(defaults={'name': None})"
+    ) == ["DGC001"]
+    no_default = FieldFacts("name", "name", unique=True, default=UNKNOWN)  # a callable default
+    assert codes(model(no_default, sets=name_set), "Thing.objects.get_or_create()") == ["DGC001"]
 
 
 def test_conditional_constraint_evaluated_on_created_row() -> None:

@@ -152,3 +152,35 @@ def test_a_translated_lookup_key_is_covered_on_postgresql() -> None:
     assert sorted(t.value[1] for t in threads) == [False, True], [t.describe() for t in threads]
     assert translated_key_covered_only_through_the_translation()[1] is False
     assert Subnet.objects.filter(network="10.0.0.0", length=8).count() == 1
+
+
+@pytest.mark.usefixtures("django_project")
+def test_an_empty_lookup_races_on_postgresql() -> None:
+    # Formerly not reported: get_or_create() with no lookup matches any row, so two concurrent
+    # calls on an empty table both insert (DGC001), and the next call raises
+    # MultipleObjectsReturned. A unique field with a constant default stops the second row and
+    # Django's re-read returns the first (no finding).
+    import threading
+
+    from race import _run_threads, racing_get, reset_database
+    from realworld.case_empty_lookup import preferences, site_lock
+    from realworld.models import Preferences, SiteLock
+
+    reset_database()
+    barrier = threading.Barrier(2, timeout=10)
+    with racing_get():
+        threads = _run_threads(preferences, 2, False, barrier)
+    assert all(t.reached_barrier for t in threads), [t.describe() for t in threads]
+    assert all(t.error is None for t in threads), [t.describe() for t in threads]
+    assert [t.value[1] for t in threads] == [True, True], [t.describe() for t in threads]
+    assert Preferences.objects.count() == 2
+    with pytest.raises(Preferences.MultipleObjectsReturned):
+        preferences()
+
+    barrier = threading.Barrier(2, timeout=10)
+    with racing_get():
+        threads = _run_threads(site_lock, 2, False, barrier)
+    assert all(t.reached_barrier for t in threads), [t.describe() for t in threads]
+    assert all(t.error is None for t in threads), [t.describe() for t in threads]
+    assert sorted(t.value[1] for t in threads) == [False, True], [t.describe() for t in threads]
+    assert SiteLock.objects.count() == 1

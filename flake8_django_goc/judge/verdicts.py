@@ -68,7 +68,7 @@ def judge(call: CallSite, target: Target) -> list[Finding]:
         return [Finding(DGC101, dgc101.message(_call_text(call, target), parts))]
     lookup = _lookup(call, target)
     if not lookup.plain and not lookup.filter_only and not lookup.adds:
-        return []  # get_or_create() with no lookup at all
+        return _empty_lookup(call, target, lookup)
     row = _created_row(lookup, target.model)
     if args.changed:
         # `**lookup` whose in-place changes may add keys: uncovered with every key it may hold
@@ -447,6 +447,29 @@ def _uncovered(
         unique=unique,
     )
     return Finding(DGC001, text, partial or fix)
+
+
+def _empty_lookup(call: CallSite, target: Target, lookup: Lookup) -> list[Finding]:
+    """No lookup at all: the get() matches any row, so only a unique set the created row fills
+    with non-NULL values that concurrent calls share (constants, or what ``defaults`` writes)
+    stops a second insert; Django's re-read after the IntegrityError then finds the one row."""
+    model = target.model
+    row = _created_row(lookup, model)
+    for unique_set in model.unique_sets:
+        if (
+            unique_set.condition is not None
+            or unique_set.deferred
+            or unique_set.functional
+            or unique_set.unenforced_reason is not None
+        ):
+            continue
+        cells = [row.cell(name) for name in unique_set.fields]
+        # A constant, or a value the call writes (concurrent calls may well write the same).
+        if all(c.literal is not None and (c.literal is not UNKNOWN or c.code) for c in cells):
+            return []
+    label = model.concrete_label or model.label
+    text = dgc001.empty_message(_call_text(call, target), label, method=call.method)
+    return [Finding(DGC001, text)]
 
 
 def _null_remedy(

@@ -123,3 +123,13 @@ def message(
     if offers:
         parts.append("Fix: " + " or ".join(offers) + ".")
     return " ".join(parts)
+
+
+def empty_message(call: str, label: str, *, method: str) -> str:
+    """A call with no lookup at all (``Singleton.objects.get_or_create()``)."""
+    return (
+        f"{call} looks up no field, so any row of {label} matches: on an empty table concurrent "
+        f"calls both insert, and every later {method}() or get() raises "
+        f"MultipleObjectsReturned. Fix: give the one row a fixed primary key, {method}(pk=1), "
+        "or a field with a constant default and unique=True."
+    )
