@@ -15,10 +15,10 @@ import ast
 import bisect
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from flake8_django_goc.find.expressions import call_args, steps, value
+from flake8_django_goc.find.expressions import Dicts, call_args, steps, value
 from flake8_django_goc.find.records import (
     CallArgs,
     Check,
@@ -127,7 +127,7 @@ def _short(node: ast.AST) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _check_of(node: ast.expr) -> Check | None:
+def _check_of(node: ast.expr, dicts: Dicts | None = None) -> Check | None:
     """A check expression: ``qs.exists()``, ``qs.count()``, ``qs.first()``, ``qs.get(...)``,
     ``qs.update(...)``, ``len(qs)``, a bare ``qs``."""
     if isinstance(node, ast.Await):
@@ -138,7 +138,7 @@ def _check_of(node: ast.expr) -> Check | None:
         and node.func.id == "len"
         and len(node.args) == 1
     ):
-        receiver = steps(node.args[0])
+        receiver = steps(node.args[0], dicts)
         if receiver is None:
             return None
         return Check("len", node.lineno, node.col_offset, _short(node), receiver)
@@ -155,10 +155,10 @@ def _check_of(node: ast.expr) -> Check | None:
         return None  # os.path.exists(p), str.count(x), dict.get(k): no queryset method
     if base in ("exists", "count", "first", "last") and call.keywords:
         return None
-    receiver = steps(call.func.value)  # type: ignore[attr-defined]
+    receiver = steps(call.func.value, dicts)  # type: ignore[attr-defined]
     if receiver is None:
         return None
-    kwargs = call_args(call) if base == "get" else CallArgs()
+    kwargs = call_args(call, dicts) if base == "get" else CallArgs()
     return Check(method, call.lineno, call.col_offset, _short(call), receiver, kwargs)
 
 
@@ -166,8 +166,18 @@ def _zero(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value == 0 and not isinstance(node.value, bool)
 
 
-def _if_check(test: ast.expr, names: dict[str, Check]) -> tuple[Check, bool] | None:
-    """(the check, whether the body is the *missing* path) for an if-test, else None."""
+def _if_check(
+    test: ast.expr, names: dict[str, Check], dicts: Dicts | None = None
+) -> tuple[Check, bool, bool] | None:
+    """(the check, whether the body is the *missing* path, whether the else branch is the
+    other path) for an if-test, else None. In ``a and not qs.exists()`` the body runs only
+    after a miss, but the else branch also runs when ``a`` is false: it is no found path."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        operands = [_if_check(operand, names, dicts) for operand in test.values]
+        found = [f for f in operands if f is not None]
+        # `not flag and qs.exists()`: a bare name is a queryset only when nothing else is a check.
+        found.sort(key=lambda f: f[0].method == "bool")
+        return (found[0][0], found[0][1], False) if found else None
     negated = False
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         negated, test = True, test.operand
@@ -178,24 +188,24 @@ def _if_check(test: ast.expr, names: dict[str, Check]) -> tuple[Check, bool] | N
         if isinstance(left, ast.Name) and left.id in names and isinstance(right, ast.Constant):
             named = names[left.id]
             if right.value is None and isinstance(op, (ast.Is, ast.IsNot)):
-                return named, isinstance(op, ast.Is) != negated
+                return named, isinstance(op, ast.Is) != negated, True
             if _zero(right) and isinstance(op, (ast.Eq, ast.NotEq, ast.Gt)):
-                return named, isinstance(op, ast.Eq) != negated
+                return named, isinstance(op, ast.Eq) != negated, True
             return None
-        counted = _check_of(left)
+        counted = _check_of(left, dicts)
         counts = ("count", "acount", "len", "update", "aupdate")
         zero_test = _zero(right) and isinstance(op, (ast.Eq, ast.NotEq, ast.Gt))
         if counted is not None and counted.method in counts and zero_test:
-            return counted, isinstance(op, ast.Eq) != negated
+            return counted, isinstance(op, ast.Eq) != negated, True
         return None
     if isinstance(test, ast.Name) and test.id in names:
-        return names[test.id], negated
-    check = _check_of(test)
+        return names[test.id], negated, True
+    check = _check_of(test, dicts)
     if check is None or check.method in ("get", "aget", "first", "afirst", "last", "alast"):
         return None
     if check.method == "bool" and not negated:
         return None  # `if qs:` alone is too common to read as a check
-    return check, negated
+    return check, negated, True
 
 
 def _raises(body: list[ast.stmt]) -> bool:
@@ -232,6 +242,8 @@ class _Context:
 class _Pending:
     check: Check
     done: bool = False
+    # (name, attribute) assigned on the missing path before the insert: `x.f = v`.
+    changed: set[tuple[str, str]] = field(default_factory=set)
 
 
 class _Finder:
@@ -239,15 +251,19 @@ class _Finder:
         self.pairs: list[Pair] = []
         self.checks: list[PyCheck] = []
         self.validators: list[Validator] = []
+        self.dicts: Dicts = {}
+        self.made: dict[str, ast.Call] = {}  # x = M(...) anywhere before, in source order
 
     # -- functions -----------------------------------------------------------------------------
     def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         ctx = _Context(outer_atomic=any(_is_atomic(d) for d in node.decorator_list))
+        self.dicts = _constant_dicts(node)
+        self.made = {}
         self.block(node.body, ctx, None)
 
     def block(self, body: list[ast.stmt], ctx: _Context, pending: _Pending | None) -> None:
         names: dict[str, Check] = {}  # x = qs.first() / n = qs.update(...), for a later `if x`
-        built: dict[str, tuple[ast.Call, list[ast.keyword]]] = {}  # x = M(...) before x.save()
+        built: dict[str, tuple[ast.Call | None, list[ast.keyword]]] = {}  # x = M(...); x.f = v
         for stmt in body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue  # visited on their own
@@ -270,13 +286,21 @@ class _Finder:
     ) -> None:
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            check = _check_of(stmt.value) if stmt.value is not None else None
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    source = stmt.value
+                    if isinstance(source, ast.Call) and _constructor(source):
+                        self.made[target.id] = source
+                    else:
+                        self.made.pop(target.id, None)
+            check = _check_of(stmt.value, self.dicts) if stmt.value is not None else None
             for target in targets:
                 if isinstance(target, ast.Name):
                     if check is not None and check.method in (
                         *FIRST_METHODS,
                         *UPDATE_METHODS,
                         *COUNT_METHODS,
+                        *EXISTS_METHODS,
                     ):
                         names[target.id] = check
                     else:
@@ -305,14 +329,14 @@ class _Finder:
     def if_statement(
         self, stmt: ast.If, ctx: _Context, pending: _Pending | None, names: dict[str, Check]
     ) -> None:
-        found = _if_check(stmt.test, names)
+        found = _if_check(stmt.test, names, self.dicts)
         body_pending = else_pending = pending
         if found is not None:
-            check, body_missing = found
+            check, body_missing, exact = found
             fresh = _Pending(check)
             if body_missing:
                 body_pending = fresh
-            else:
+            elif exact:
                 else_pending = fresh
             if (
                 not body_missing
@@ -330,6 +354,8 @@ class _Finder:
         if integrity:
             body_ctx = ctx.copy(handler=integrity[0], own_atomic=False)
         check = self.get_in(stmt.body) if missing else None
+        if check is None and missing:
+            check = _accessor_in(stmt.body, missing)
         self.block(stmt.body, body_ctx, pending)
         ctx.lock = ctx.lock or body_ctx.lock
         for handler in stmt.handlers:
@@ -346,7 +372,7 @@ class _Finder:
             for node in _walk_here(stmt):
                 found = _method_call(node) if isinstance(node, (ast.Call, ast.Await)) else None
                 if found is not None and found[1] in GET_METHODS:
-                    check = _check_of(node)  # type: ignore[arg-type]
+                    check = _check_of(node, self.dicts)  # type: ignore[arg-type]
                     if check is not None:
                         return check
         return None
@@ -357,23 +383,29 @@ class _Finder:
         stmt: ast.stmt,
         ctx: _Context,
         pending: _Pending,
-        built: dict[str, tuple[ast.Call, list[ast.keyword]]],
+        built: dict[str, tuple[ast.Call | None, list[ast.keyword]]],
     ) -> None:
         if isinstance(stmt, (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.While)):
             return  # nested blocks are searched when they are visited, with their context
+        if isinstance(stmt, (ast.AugAssign, ast.AnnAssign, ast.Assign)):
+            for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
+                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+                    pending.changed.add((target.value.id, target.attr))
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
             target, source = stmt.targets[0], stmt.value
-            if isinstance(target, ast.Name) and isinstance(source, ast.Call):
-                name = _last_name(source.func)
-                if name[:1].isupper() and steps(source.func) is not None:
-                    built[target.id] = (source, list(source.keywords))
-                    return
             if (
-                isinstance(target, ast.Attribute)
-                and isinstance(target.value, ast.Name)
-                and target.value.id in built
+                isinstance(target, ast.Name)
+                and isinstance(source, ast.Call)
+                and _constructor(source)
             ):
-                built[target.value.id][1].append(ast.keyword(arg=target.attr, value=source))
+                built[target.id] = (source, list(source.keywords))
+                return
+            if isinstance(target, ast.Name):
+                built.pop(target.id, None)  # rebound: no longer the instance the check saw
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+                made = built.setdefault(target.value.id, (None, []))
+                made[1].append(ast.keyword(arg=target.attr, value=source))
+                pending.changed.add((target.value.id, target.attr))
                 return
         for node in _walk_here(stmt):
             found = _method_call(node) if isinstance(node, ast.Call) else None
@@ -383,23 +415,41 @@ class _Finder:
             func = call.func
             assert isinstance(func, ast.Attribute)
             if method in CREATE_METHODS:
-                receiver = steps(func.value)
+                receiver = steps(func.value, self.dicts)
                 if receiver is None:
                     continue
-                self.add_pair(pending, call, method, receiver, call_args(call), ctx)
+                self.add_pair(pending, call, method, receiver, call_args(call, self.dicts), ctx)
                 return
-            if method in SAVE_METHODS and isinstance(func.value, ast.Name):
-                made = built.get(func.value.id)
-                if made is None:
-                    continue
-                constructor, keywords = made
-                receiver = steps(constructor.func)
-                if receiver is None:
-                    continue
-                receiver = (*receiver, Step("attr", "_default_manager"))
+            if method not in SAVE_METHODS:
+                continue
+            instance: str | None = None
+            constructor: ast.Call | None
+            if isinstance(func.value, ast.Call) and _constructor(func.value):
+                constructor, keywords = func.value, list(func.value.keywords)  # M(...).save()
+            elif isinstance(func.value, ast.Name):
+                instance = func.value.id
+                constructor, keywords = built.get(instance, (None, []))
+                if constructor is None and instance in self.made:
+                    constructor = self.made[instance]  # made before the check
+                    keywords = [*constructor.keywords, *keywords]
+            else:
+                continue
+            chain: tuple[Step, ...] | None
+            if constructor is None:
+                # An instance made elsewhere: its model is its class; the save writes its fields.
+                chain = (Step("name", instance or ""), Step("attr", "__class__"))
+                fake = ast.Call(func=func, args=[], keywords=keywords)
+            else:
+                chain = steps(constructor.func, self.dicts)
                 fake = ast.Call(func=constructor.func, args=constructor.args, keywords=keywords)
-                self.add_pair(pending, call, method, receiver, call_args(fake), ctx)
-                return
+            if chain is None:
+                continue
+            receiver = (*chain, Step("attr", "_default_manager"))
+            changed = tuple(sorted(a for n, a in pending.changed if n == instance))
+            self.add_pair(
+                pending, call, method, receiver, call_args(fake, self.dicts), ctx, instance, changed
+            )
+            return
 
     def add_pair(
         self,
@@ -409,6 +459,8 @@ class _Finder:
         receiver: tuple[Step, ...],
         written: CallArgs,
         ctx: _Context,
+        instance: str | None = None,
+        changed: tuple[str, ...] = (),
     ) -> None:
         pending.done = True
         handler = ctx.handler
@@ -423,7 +475,17 @@ class _Finder:
             serialised=ctx.serialises(pending.check),
         )
         self.pairs.append(
-            Pair(pending.check, call.lineno, call.col_offset, method, receiver, written, handling)
+            Pair(
+                pending.check,
+                call.lineno,
+                call.col_offset,
+                method,
+                receiver,
+                written,
+                handling,
+                instance=instance,
+                changed=changed,
+            )
         )
 
     # -- DRF validators ------------------------------------------------------------------------
@@ -458,6 +520,79 @@ class _Finder:
                     self.validators.append(
                         Validator(call.lineno, call.col_offset, kind, receiver, fields)
                     )
+
+
+def _constructor(node: ast.Call) -> bool:
+    """``M(...)``: a call of a capitalised name or attribute (a class), not ``m.save()``."""
+    return _last_name(node.func)[:1].isupper() and steps(node.func) is not None
+
+
+def _accessor_in(body: list[ast.stmt], handlers: list[ast.ExceptHandler]) -> Check | None:
+    """``x = owner.profile`` first in a try whose handler catches ``Profile.DoesNotExist``:
+    reading a reverse one-to-one accessor is a get() that raises the related model's
+    DoesNotExist (judge checks that ``Profile`` has one unique relation to the owner's model).
+    Not ``ObjectDoesNotExist``, which names no model."""
+    models = [
+        t.value
+        for h in handlers
+        for t in (h.type.elts if isinstance(h.type, ast.Tuple) else [h.type])
+        if isinstance(t, ast.Attribute) and t.attr == "DoesNotExist"
+    ]
+    if len(models) != 1 or not body:
+        return None
+    model = steps(models[0])
+    first = body[0]
+    read = first.value if isinstance(first, (ast.Assign, ast.Expr, ast.Return)) else None
+    if model is None or not isinstance(read, ast.Attribute):
+        return None
+    owner = steps(read.value)
+    if owner is None or any(s.kind not in ("name", "attr") for s in owner):
+        return None
+    receiver = (*model, Step("attr", "_default_manager"))
+    return Check(
+        "get",
+        read.lineno,
+        read.col_offset,
+        _short(read),
+        receiver,
+        owner=owner,
+        owner_code=ast.unparse(read.value),
+    )
+
+
+def _constant_dicts(node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast.Dict]:
+    """Names the function binds once, to a dict literal with string keys, and never changes
+    (no item assignment, ``del``, augmented assignment or method call on them): ``**params``
+    then passes exactly those keys."""
+    dicts: dict[str, ast.Dict] = {}
+    bound: dict[str, int] = {}
+    changed: set[str] = set()
+    for sub in _walk_here(node):
+        if sub is node:
+            continue
+        if isinstance(sub, ast.Assign):
+            for target in sub.targets:
+                if isinstance(target, ast.Name):
+                    bound[target.id] = bound.get(target.id, 0) + 1
+                    if isinstance(sub.value, ast.Dict) and all(
+                        isinstance(k, ast.Constant) and isinstance(k.value, str)
+                        for k in sub.value.keys
+                    ):
+                        dicts[target.id] = sub.value
+        elif isinstance(sub, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.NamedExpr)):
+            target = sub.target
+            if isinstance(target, ast.Name):
+                changed.add(target.id)
+        elif isinstance(sub, ast.Subscript) and not isinstance(sub.ctx, ast.Load):
+            if isinstance(sub.value, ast.Name):
+                changed.add(sub.value.id)
+        elif (
+            isinstance(sub, ast.Attribute)
+            and isinstance(sub.value, ast.Name)
+            and sub.attr in ("update", "pop", "popitem", "setdefault", "clear", "__setitem__")
+        ):
+            changed.add(sub.value.id)
+    return {n: d for n, d in dicts.items() if bound.get(n) == 1 and n not in changed}
 
 
 class _Hot:

@@ -21,6 +21,7 @@ from flake8_django_goc.find.records import (
     Pair,
     PyCheck,
     Scope,
+    Step,
     Validator,
     Value,
 )
@@ -38,7 +39,7 @@ from flake8_django_goc.rules import (
     Finding,
     fields_text,
 )
-from flake8_django_goc.schema import ModelFacts, Schema
+from flake8_django_goc.schema import UNKNOWN, ModelFacts, Schema, UniqueSet
 from flake8_django_goc.schema.orm import UPDATE_METHODS
 
 
@@ -105,7 +106,7 @@ class _Keys:
     other: tuple[str, ...]  # keys that are no plain column equality
 
 
-def _keys(model: ModelFacts, items: list[tuple[str, Value]]) -> _Keys:
+def _keys(model: ModelFacts, items: list[tuple[str, Value]], schema: Schema | None = None) -> _Keys:
     plain: dict[str, Value] = {}
     iexact: dict[str, Value] = {}
     other: list[str] = []
@@ -114,13 +115,30 @@ def _keys(model: ModelFacts, items: list[tuple[str, Value]]) -> _Keys:
         names = model.field_for_key(field)
         if names is None or len(names) != 1:
             other.append(key)
-        elif not rest:
+        elif not rest or rest == "exact" or _pk_of_relation(model, names[0], rest, schema):
+            # `fk__pk=v` / `fk__id=v` compare the foreign key's own column (no join): `fk_id = v`.
             plain[names[0]] = value
         elif rest == "iexact":
             iexact[names[0]] = value
+        elif rest == "isnull" and value.is_literal and value.literal is True:
+            plain[names[0]] = Value("None", None)  # `f__isnull=True` is `f IS NULL`, as `f=None`
         else:
             other.append(key)
     return _Keys(plain, iexact, tuple(other))
+
+
+def _pk_of_relation(model: ModelFacts, name: str, rest: str, schema: Schema | None) -> bool:
+    """Whether ``name__<rest>`` names a unique column of the related row: one-to-one with the
+    foreign key's own value, so uniqueness over it is uniqueness over the foreign key."""
+    facts = model.fields.get(name)
+    if facts is None or not facts.is_relation or facts.related_label is None:
+        return False
+    if rest == "pk":
+        return True
+    if rest != "id":
+        return False
+    related = schema.models.get(facts.related_label) if schema is not None else None
+    return related is not None and related.pk == ("id",)
 
 
 def _looked_up(target: Target, call: CallSite) -> list[tuple[str, Value]] | None:
@@ -139,8 +157,8 @@ def _looked_up(target: Target, call: CallSite) -> list[tuple[str, Value]] | None
     return items
 
 
-def _written(target: Target, call: CallSite) -> dict[str, Value] | None:
-    if call.args.star_kwargs:
+def _written(target: Target, call: CallSite, opaque_ok: bool = False) -> dict[str, Value] | None:
+    if call.args.star_kwargs and not opaque_ok:
         return None
     keys = _keys(target.model, list(call.args.kwargs))
     written = dict(keys.plain)
@@ -149,6 +167,53 @@ def _written(target: Target, call: CallSite) -> dict[str, Value] | None:
 
 
 # ------------------------------------------------------------------------------- DGC008/DGC009
+
+
+def _one_to_one(
+    check: Check, model: ModelFacts, scope: Scope, target_of: TargetOf
+) -> list[tuple[str, Value]] | None:
+    """``owner.profile`` read in a try that catches ``Profile.DoesNotExist``: the lookup is
+    ``<relation>=owner`` for the one unique relation of Profile to the owner's model."""
+    assert check.owner is not None
+    chain = (*check.owner, Step("attr", "__class__"), Step("attr", "_default_manager"))
+    owned = target_of("get", chain, CallArgs(), scope)
+    if owned is None:
+        return None
+    owner = owned[0].model
+    labels = {owner.label, _label(owner), *owner.parents}
+    relations = [
+        f.name
+        for f in model.fields.values()
+        if f.is_relation and f.unique and not f.primary_key and f.related_label in labels
+    ]
+    if len(relations) != 1:
+        return None
+    return [(relations[0], Value(check.owner_code))]
+
+
+def _add_own_attributes(
+    written: dict[str, Value],
+    items: list[tuple[str, Value]],
+    model: ModelFacts,
+    instance: str,
+    changed: tuple[str, ...],
+) -> None:
+    """A looked-up ``f=x.f`` is what ``x.save()`` writes for f, whatever x was made with,
+    unless the code set x.f after the check."""
+    for key, value in items:
+        names = model.field_for_key(key)
+        if names is None or len(names) != 1:
+            continue
+        facts = model.fields.get(names[0])
+        attributes = {names[0], key}
+        if facts is not None:
+            attributes.add(facts.attname)
+        if model.pk == names:
+            attributes.add("pk")
+        if attributes & set(changed):
+            continue
+        if _norm(value.code) in {f"{instance}.{a}" for a in attributes}:
+            written[names[0]] = value
 
 
 def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -> Finding | None:
@@ -161,20 +226,29 @@ def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -
     model = create_target.model
     if _label(check_target.model) != _label(model):
         return None  # a check on one model, a create of another
-    items = _looked_up(check_target, check_call)
-    written = _written(create_target, create_call)
+    if check.owner is not None:
+        items = _one_to_one(check, check_target.model, scope, target_of)
+    else:
+        items = _looked_up(check_target, check_call)
+    # `x.save()` writes every field of x: `M(**data)` hides which values, not that they are x's.
+    opaque = pair.instance is not None and bool(create_call.args.star_kwargs)
+    written = _written(create_target, create_call, opaque_ok=opaque)
     if items is None or written is None:
         return None
-    keys = _keys(model, items)
-    if not keys.plain and not keys.iexact:
-        return None
-    # The create must write every looked-up value: else it is no get-or-create of that row.
-    for field, value in keys.plain.items():
-        if field not in written or not _same(written[field], value):
-            return None
-    for field, value in keys.iexact.items():
-        if field not in written or not _same(written[field], value):
-            return None
+    if pair.instance is not None:
+        _add_own_attributes(written, items, model, pair.instance, pair.changed)
+    if opaque and any(set(u.fields) != set(model.pk) for u in model.unique_sets):
+        return None  # the hidden values may fill a unique set: DGC008 or DGC009, unknown
+    keys = _keys(model, items, schema)
+    head = _create_text(pair, create_target)
+    where = f"the check on line {check.line} ({check.text})"
+    looked = {**keys.iexact, **keys.plain}
+    if any(f in written and not _same(written[f], v) for f, v in looked.items()):
+        return None  # the create writes another row than the one looked for
+    if not looked or any(f not in written for f in looked):
+        # No get-or-create of the looked-up row as such; still two rows when nothing can stop
+        # the second insert.
+        return _never_stopped(pair, head, where, model, keys, items, written)
     lookup = Lookup(
         plain=dict(keys.plain),
         filter_only=keys.other,
@@ -185,10 +259,10 @@ def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -
         iexact=dict(keys.iexact),
     )
     found = coverage(model, lookup)
-    head = _create_text(pair, create_target)
-    where = f"the check on line {check.line} ({check.text})"
     fields = tuple(keys.plain) or tuple(keys.iexact)
     if found.best is None or found.best.code in (DGC002, DGC004):
+        if keys.other and _narrower_check_covered(model, keys, schema):
+            return None  # what the other keys select may be what a constraint covers
         return _uncovered_pair(pair, head, where, model, fields, found)
     if found.best.code == DGC003:
         return Finding(
@@ -220,6 +294,71 @@ def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -
             f"`with transaction.atomic():` inside the try, or use {_suggest(check)}.",
         )
     return None
+
+
+def _narrower_check_covered(model: ModelFacts, keys: _Keys, schema: Schema) -> bool:
+    """Whether an enforced unique set lies within the fields the check selects by, counting the
+    fields its other keys (``group__name=...``, ``day__gte=...``) go through."""
+    fields = set(keys.plain) | set(keys.iexact)
+    for key in keys.other:
+        names = model.field_for_key(key.partition("__")[0])
+        if names is not None:
+            fields.update(names)
+    return any(not u.unenforced_reason and set(u.fields) <= fields for u in model.unique_sets)
+
+
+def _fresh(model: ModelFacts, name: str, unique_set: UniqueSet) -> bool:
+    """Whether two INSERTs that do not write the field never collide on it: an AutoField, a
+    callable default (``uuid4``), or NULL where NULLs are distinct."""
+    facts = model.fields.get(name)
+    if facts is None:
+        return False
+    if facts.auto or facts.default is UNKNOWN:
+        return True
+    return facts.null and facts.default is None and unique_set.nulls_distinct is not False
+
+
+def _may_collide(model: ModelFacts, written: dict[str, Value]) -> bool:
+    """Whether some enforced unique set could reject the second of two such INSERTs: every
+    field of it written, or filled with the same value (a constant default, an empty string)."""
+    for unique_set in model.unique_sets:
+        if unique_set.unenforced_reason:
+            continue
+        if all(f in written or not _fresh(model, f, unique_set) for f in unique_set.fields):
+            return True
+    return False
+
+
+def _never_stopped(
+    pair: Pair,
+    head: str,
+    where: str,
+    model: ModelFacts,
+    keys: _Keys,
+    items: list[tuple[str, Value]],
+    written: dict[str, Value],
+) -> Finding | None:
+    """DGC008 for a create that writes only part of what the check looked up (the rest is
+    derived, in ``save()``), or after a check with no lookup at all (``if not M.objects.exists()``:
+    a single row): sound only when no unique set of the model could reject a second INSERT."""
+    looked = {**keys.iexact, **keys.plain}
+    if items and not any(f in written for f in looked):
+        return None  # a check on other fields than the create writes: no get-or-create
+    if keys.other or _may_collide(model, written):
+        return None
+    label = _label(model)
+    fields = tuple(looked)
+    fix = constraint_fix(model, fields) if fields else None
+    what = f"covers {fields_text(fields)}" if fields else "keeps the table to one row"
+    remedy = f"add {fix.code()} and " if fix is not None else "add a unique constraint and "
+    return Finding(
+        DGC008,
+        f"{head} inserts a row after {where} found none, but no unique constraint on {label} "
+        f"{what}, and every unique set it has gets a new value on each INSERT: two concurrent "
+        "requests can both miss and both insert, leaving duplicate rows. "
+        f"Fix: {remedy}use {_suggest(pair.check)}.",
+        fix,
+    )
 
 
 def _uncovered_pair(
@@ -286,13 +425,44 @@ def _judge_pycheck(
         return None
     target, call = checked
     items = _looked_up(target, call)
-    if items is None:
+    if items is None or not _asks_for_a_duplicate(target, call, schema):
         return None
-    keys = _keys(target.model, items)
-    if not keys.plain:
+    keys = _keys(target.model, items, schema)
+    if keys.other or not (keys.plain or keys.iexact):
+        # A range, a join, a membership (`__gte`, `role__name`, `__in`): a rule about a set of
+        # rows, which no unique constraint on the row's columns states.
         return None
     what = f"{c.text} followed by raise"
-    return _python_only(target.model, keys.plain, what)
+    return _python_only(target.model, keys.plain, what, keys.iexact)
+
+
+def _asks_for_a_duplicate(target: Target, call: CallSite, schema: Schema) -> bool:
+    """Whether an ``exists()`` check asks "is there another row with these values", the only
+    question a unique constraint answers: an equality on at least one value the code names
+    (not only the related manager's owner, which asks "has this parent any children", a guard
+    before a delete or a consistency test), and no exclude() other than of the row itself
+    (``.exclude(pk=self.pk)``) nor a positional ``Q`` narrowing the rows."""
+    explicit = bool(call.args.kwargs)
+    for chain_filter in target.filters:
+        if chain_filter.origin:
+            continue
+        if chain_filter.args.positional or chain_filter.args.star_args:
+            return False
+        if chain_filter.method == "exclude":
+            if not all(_names_the_pk(target.model, k) for k, _ in chain_filter.args.kwargs):
+                return False
+        elif chain_filter.method == "filter":
+            explicit = explicit or (
+                chain_filter.implicit is None and bool(chain_filter.args.kwargs)
+            )
+        else:
+            return False
+    return explicit
+
+
+def _names_the_pk(model: ModelFacts, key: str) -> bool:
+    field, _, rest = key.partition("__")
+    return rest in ("", "exact", "in") and model.field_for_key(field) == model.pk
 
 
 def _judge_validator(
@@ -311,12 +481,22 @@ def _judge_validator(
     return _python_only(target.model, plain, f"{validator.kind}(queryset=...)")
 
 
-def _python_only(model: ModelFacts, plain: dict[str, Value], what: str) -> Finding | None:
-    lookup = Lookup(plain, (), {}, None, False, (), {})
-    found = coverage(model, lookup)
-    if found.best is not None and found.best.code in (None, DGC003):
-        return None  # the database enforces it; the check only gives a nicer message
-    fields = tuple(plain)
+def _python_only(
+    model: ModelFacts, plain: dict[str, Value], what: str, iexact: dict[str, Value] | None = None
+) -> Finding | None:
+    iexact = iexact or {}
+    # A case-insensitive check is enforced by a constraint on Lower()/Upper() of the field: the
+    # same value "written" lets coverage() test exactly that. A case-sensitive constraint still
+    # stops exact duplicates; the check only adds case-folding there: no verdict.
+    lookups = [Lookup(plain, (), dict(iexact), None, False, (), dict(iexact))]
+    if iexact:
+        lookups.append(Lookup({**iexact, **plain}, (), {}, None, False, (), {}))
+    for lookup in lookups:
+        found = coverage(model, lookup)
+        if found.best is not None and found.best.code in (None, DGC003):
+            return None  # the database enforces it; the check only gives a nicer message
+    found = coverage(model, lookups[0])
+    fields = (*plain, *(f for f in iexact if f not in plain))
     fix = constraint_fix(model, fields)
     remedy = f"add {fix.code()}" if fix is not None else "add a unique constraint"
     extra = "".join(f" {s.describe()} would, but {s.unenforced_reason}." for s in found.unenforced)
