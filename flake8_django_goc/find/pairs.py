@@ -306,6 +306,10 @@ class _Finder:
                     else:
                         names.pop(target.id, None)
             return
+        if isinstance(stmt, (ast.For, ast.AsyncFor)):
+            for bound in _walk_here(stmt.target):
+                if isinstance(bound, ast.Name):
+                    self.made.pop(bound.id, None)
         if isinstance(stmt, ast.If):
             self.if_statement(stmt, ctx, pending, names)
             return
@@ -405,8 +409,7 @@ class _Finder:
             if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
                 made = built.setdefault(target.value.id, (None, []))
                 made[1].append(ast.keyword(arg=target.attr, value=source))
-                pending.changed.add((target.value.id, target.attr))
-                return
+                # `ns.found = M.objects.create(...)` still inserts: look on.
         for node in _walk_here(stmt):
             found = _method_call(node) if isinstance(node, ast.Call) else None
             if found is None:
@@ -434,14 +437,10 @@ class _Finder:
                     keywords = [*constructor.keywords, *keywords]
             else:
                 continue
-            chain: tuple[Step, ...] | None
             if constructor is None:
-                # An instance made elsewhere: its model is its class; the save writes its fields.
-                chain = (Step("name", instance or ""), Step("attr", "__class__"))
-                fake = ast.Call(func=func, args=[], keywords=keywords)
-            else:
-                chain = steps(constructor.func, self.dicts)
-                fake = ast.Call(func=constructor.func, args=constructor.args, keywords=keywords)
+                continue  # maybe a row read before: its save() is an UPDATE, no insert
+            chain = steps(constructor.func, self.dicts)
+            fake = ast.Call(func=constructor.func, args=constructor.args, keywords=keywords)
             if chain is None:
                 continue
             receiver = (*chain, Step("attr", "_default_manager"))

@@ -309,11 +309,12 @@ def _narrower_check_covered(model: ModelFacts, keys: _Keys, schema: Schema) -> b
 
 def _fresh(model: ModelFacts, name: str, unique_set: UniqueSet) -> bool:
     """Whether two INSERTs that do not write the field never collide on it: an AutoField, a
-    callable default (``uuid4``), or NULL where NULLs are distinct."""
+    primary key with a callable default (``uuid4``), or NULL where NULLs are distinct. (Another
+    callable default may well return the same value twice: ``get_current_domain``.)"""
     facts = model.fields.get(name)
     if facts is None:
         return False
-    if facts.auto or facts.default is UNKNOWN:
+    if facts.auto or (facts.primary_key and facts.default is UNKNOWN):
         return True
     return facts.null and facts.default is None and unique_set.nulls_distinct is not False
 
@@ -441,23 +442,26 @@ def _asks_for_a_duplicate(target: Target, call: CallSite, schema: Schema) -> boo
     question a unique constraint answers: an equality on at least one value the code names
     (not only the related manager's owner, which asks "has this parent any children", a guard
     before a delete or a consistency test), and no exclude() other than of the row itself
-    (``.exclude(pk=self.pk)``) nor a positional ``Q`` narrowing the rows."""
-    explicit = bool(call.args.kwargs)
+    (``.exclude(pk=self.pk)``). A ``Q`` given to filter() only narrows a duplicate check
+    (``remote_url=u`` with overlapping contents): it stays one."""
+    named = list(call.args.kwargs)
     for chain_filter in target.filters:
         if chain_filter.origin:
             continue
-        if chain_filter.args.positional or chain_filter.args.star_args:
-            return False
         if chain_filter.method == "exclude":
-            if not all(_names_the_pk(target.model, k) for k, _ in chain_filter.args.kwargs):
+            if (
+                chain_filter.args.positional
+                or chain_filter.args.star_kwargs
+                or not all(_names_the_pk(target.model, k) for k, _ in chain_filter.args.kwargs)
+            ):
                 return False
         elif chain_filter.method == "filter":
-            explicit = explicit or (
-                chain_filter.implicit is None and bool(chain_filter.args.kwargs)
-            )
+            if chain_filter.implicit is None:
+                named.extend(chain_filter.args.kwargs)
         else:
             return False
-    return explicit
+    # `filter(parent=self)`: the rows that point at the instance being checked, its children.
+    return any(_norm(v.code) != "self" for _, v in named)
 
 
 def _names_the_pk(model: ModelFacts, key: str) -> bool:
