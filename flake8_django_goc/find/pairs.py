@@ -556,6 +556,7 @@ def _accessor_in(body: list[ast.stmt], handlers: list[ast.ExceptHandler]) -> Che
         receiver,
         owner=owner,
         owner_code=ast.unparse(read.value),
+        accessor=read.attr,
     )
 
 

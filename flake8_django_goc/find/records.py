@@ -160,6 +160,7 @@ class Check:
     # manager; owner: the chain of `user`; owner_code: its source text).
     owner: tuple[Step, ...] | None = None
     owner_code: str = ""
+    accessor: str = ""  # `profile`
 
 
 @dataclass(frozen=True)

@@ -173,22 +173,26 @@ def _one_to_one(
     check: Check, model: ModelFacts, scope: Scope, target_of: TargetOf
 ) -> list[tuple[str, Value]] | None:
     """``owner.profile`` read in a try that catches ``Profile.DoesNotExist``: the lookup is
-    ``<relation>=owner`` for the one unique relation of Profile to the owner's model."""
+    ``<relation>=owner`` for the one unique relation of Profile to the owner's model. When the
+    owner's model is not known (``user = user or User()``), the accessor must be the default
+    name of the reverse accessor (``profile`` for Profile) of Profile's only unique relation."""
     assert check.owner is not None
     chain = (*check.owner, Step("attr", "__class__"), Step("attr", "_default_manager"))
     owned = target_of("get", chain, CallArgs(), scope)
-    if owned is None:
-        return None
-    owner = owned[0].model
-    labels = {owner.label, _label(owner), *owner.parents}
     relations = [
-        f.name
+        f
         for f in model.fields.values()
-        if f.is_relation and f.unique and not f.primary_key and f.related_label in labels
+        if f.is_relation and f.unique and not f.primary_key and f.related_label is not None
     ]
+    if owned is not None:
+        owner = owned[0].model
+        labels = {owner.label, _label(owner), *owner.parents}
+        relations = [f for f in relations if f.related_label in labels]
+    elif check.accessor != model.object_name.lower():
+        return None
     if len(relations) != 1:
         return None
-    return [(relations[0], Value(check.owner_code))]
+    return [(relations[0].name, Value(check.owner_code))]
 
 
 def _add_own_attributes(
@@ -426,6 +430,8 @@ def _judge_pycheck(
         return None
     target, call = checked
     items = _looked_up(target, call)
+    if items == [] and not target.filters and not target.related:
+        return _singleton(c, target, scope, target_of)
     if items is None or not _asks_for_a_duplicate(target, call, schema):
         return None
     keys = _keys(target.model, items, schema)
@@ -435,6 +441,27 @@ def _judge_pycheck(
         return None
     what = f"{c.text} followed by raise"
     return _python_only(target.model, keys.plain, what, keys.iexact)
+
+
+def _singleton(check: Check, target: Target, scope: Scope, target_of: TargetOf) -> Finding | None:
+    """``if M.objects.exists(): raise`` in a method of M itself (a ``save()``, a before-save
+    hook): M is meant to hold one row, which only Python enforces. Elsewhere a check of the
+    whole table is a precondition ("no rows yet"), no uniqueness."""
+    chain = (Step("name", "self"), Step("attr", "__class__"), Step("attr", "_default_manager"))
+    own = target_of("get", chain, CallArgs(), scope)
+    model = target.model
+    if own is None or _label(own[0].model) != _label(model):
+        return None
+    if _may_collide(model, {}):
+        return None  # a unique set every row fills alike (a constant default): enforced
+    return Finding(
+        DGC010,
+        f"{check.text} followed by raise checks in Python that {_label(model)} holds a single "
+        "row, but no unique constraint enforces it: two concurrent saves both find the table "
+        "empty and both insert. Fix: add a unique constraint every row fills with the same "
+        "value (for example a field with one allowed value and unique=True), or create the row "
+        "once with get_or_create().",
+    )
 
 
 def _asks_for_a_duplicate(target: Target, call: CallSite, schema: Schema) -> bool:
