@@ -452,8 +452,14 @@ def _singleton(check: Check, target: Target, scope: Scope, target_of: TargetOf) 
     model = target.model
     if own is None or _label(own[0].model) != _label(model):
         return None
-    if _may_collide(model, {}):
-        return None  # a unique set every row fills alike (a constant default): enforced
+    for unique_set in model.unique_sets:
+        if unique_set.unenforced_reason:
+            continue
+        defaults = [
+            model.fields[f].default if f in model.fields else None for f in unique_set.fields
+        ]
+        if all(d is not None and d is not UNKNOWN for d in defaults):
+            return None  # a unique set every row fills alike (a constant default): enforced
     return Finding(
         DGC010,
         f"{check.text} followed by raise checks in Python that {_label(model)} holds a single "
@@ -488,7 +494,8 @@ def _asks_for_a_duplicate(target: Target, call: CallSite, schema: Schema) -> boo
         else:
             return False
     # `filter(parent=self)`: the rows that point at the instance being checked, its children.
-    return any(_norm(v.code) != "self" for _, v in named)
+    # `filter(parent__isnull=True)` / `filter(parent=None)`: rows without a parent, no duplicate.
+    return any(_norm(v.code) not in ("self", "None", "True") for _, v in named)
 
 
 def _names_the_pk(model: ModelFacts, key: str) -> bool:
