@@ -253,6 +253,7 @@ class _Finder:
         self.validators: list[Validator] = []
         self.dicts: Dicts = {}
         self.made: dict[str, ast.Call] = {}  # x = M(...) anywhere before, in source order
+        self.built: list[dict[str, tuple[ast.Call | None, list[ast.keyword]]]] = []
 
     # -- functions -----------------------------------------------------------------------------
     def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
@@ -263,7 +264,23 @@ class _Finder:
 
     def block(self, body: list[ast.stmt], ctx: _Context, pending: _Pending | None) -> None:
         names: dict[str, Check] = {}  # x = qs.first() / n = qs.update(...), for a later `if x`
-        built: dict[str, tuple[ast.Call | None, list[ast.keyword]]] = {}  # x = M(...); x.f = v
+        # x = M(...); x.f = v: what the enclosing block built before this one runs holds here.
+        outer = self.built[-1] if self.built else {}
+        built = {name: (made, list(keywords)) for name, (made, keywords) in outer.items()}
+        self.built.append(built)
+        try:
+            self.statements(body, ctx, pending, names, built)
+        finally:
+            self.built.pop()
+
+    def statements(
+        self,
+        body: list[ast.stmt],
+        ctx: _Context,
+        pending: _Pending | None,
+        names: dict[str, Check],
+        built: dict[str, tuple[ast.Call | None, list[ast.keyword]]],
+    ) -> None:
         for stmt in body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue  # visited on their own

@@ -10,6 +10,7 @@ looked up.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -263,6 +264,13 @@ def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -
         iexact=dict(keys.iexact),
     )
     found = coverage(model, lookup)
+    if keys.iexact and (found.best is None or found.best.code in (DGC002, DGC004)):
+        # `name__iexact=x` then create(name=x) under a case-sensitive unique name: two requests
+        # with the same x collide (the IntegrityError of DGC009); case variants do not.
+        exact = dataclasses.replace(lookup, plain={**keys.iexact, **keys.plain}, iexact={})
+        as_exact = coverage(model, exact)
+        if as_exact.best is not None and as_exact.best.code not in (DGC002, DGC004):
+            found = as_exact
     fields = tuple(keys.plain) or tuple(keys.iexact)
     if found.best is None or found.best.code in (DGC002, DGC004):
         if keys.other and _narrower_check_covered(model, keys, schema):
