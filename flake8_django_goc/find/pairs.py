@@ -166,18 +166,34 @@ def _zero(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value == 0 and not isinstance(node.value, bool)
 
 
+# Which branch of an `if` runs after the check found nothing / found a row.
+Branch = str | None  # "body", "else" or None (either may run for another reason)
+IfCheck = tuple[Check, Branch, Branch]  # (check, missing branch, found branch)
+
+
 def _if_check(
     test: ast.expr, names: dict[str, Check], dicts: Dicts | None = None
-) -> tuple[Check, bool, bool] | None:
-    """(the check, whether the body is the *missing* path, whether the else branch is the
-    other path) for an if-test, else None. In ``a and not qs.exists()`` the body runs only
-    after a miss, but the else branch also runs when ``a`` is false: it is no found path."""
-    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
-        operands = [_if_check(operand, names, dicts) for operand in test.values]
+) -> IfCheck | None:
+    """The check of an if-test and which branch is its *missing* path and which its *found*
+    path, else None. In ``a and not qs.exists()`` the body runs only after a miss, but the else
+    branch also when ``a`` is false; in ``a or qs.exists()`` the else branch runs only after a
+    miss. Operands that are themselves ``and``/``or`` are not read."""
+    if isinstance(test, ast.BoolOp):
+        operands = [
+            _if_check(operand, names, dicts)
+            for operand in test.values
+            if not isinstance(operand, ast.BoolOp)
+        ]
         found = [f for f in operands if f is not None]
         # `not flag and qs.exists()`: a bare name is a queryset only when nothing else is a check.
         found.sort(key=lambda f: f[0].method == "bool")
-        return (found[0][0], found[0][1], False) if found else None
+        if not found:
+            return None
+        first, missing, _ = found[0]
+        if isinstance(test.op, ast.And):  # the body runs only where every operand is true
+            return (first, "body", None) if missing == "body" else (first, None, "body")
+        # `or`: the else branch runs only where every operand is false
+        return (first, None, "else") if missing == "body" else (first, "else", None)
     negated = False
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         negated, test = True, test.operand
@@ -188,24 +204,28 @@ def _if_check(
         if isinstance(left, ast.Name) and left.id in names and isinstance(right, ast.Constant):
             named = names[left.id]
             if right.value is None and isinstance(op, (ast.Is, ast.IsNot)):
-                return named, isinstance(op, ast.Is) != negated, True
+                return _plain(named, isinstance(op, ast.Is) != negated)
             if _zero(right) and isinstance(op, (ast.Eq, ast.NotEq, ast.Gt)):
-                return named, isinstance(op, ast.Eq) != negated, True
+                return _plain(named, isinstance(op, ast.Eq) != negated)
             return None
         counted = _check_of(left, dicts)
         counts = ("count", "acount", "len", "update", "aupdate")
         zero_test = _zero(right) and isinstance(op, (ast.Eq, ast.NotEq, ast.Gt))
         if counted is not None and counted.method in counts and zero_test:
-            return counted, isinstance(op, ast.Eq) != negated, True
+            return _plain(counted, isinstance(op, ast.Eq) != negated)
         return None
     if isinstance(test, ast.Name) and test.id in names:
-        return names[test.id], negated, True
+        return _plain(names[test.id], negated)
     check = _check_of(test, dicts)
     if check is None or check.method in ("get", "aget", "first", "afirst", "last", "alast"):
         return None
     if check.method == "bool" and not negated:
         return None  # `if qs:` alone is too common to read as a check
-    return check, negated, True
+    return _plain(check, negated)
+
+
+def _plain(check: Check, body_missing: bool) -> IfCheck:
+    return (check, "body", "else") if body_missing else (check, "else", "body")
 
 
 def _raises(body: list[ast.stmt]) -> bool:
@@ -353,14 +373,14 @@ class _Finder:
         found = _if_check(stmt.test, names, self.dicts)
         body_pending = else_pending = pending
         if found is not None:
-            check, body_missing, exact = found
+            check, missing, found_path = found
             fresh = _Pending(check)
-            if body_missing:
+            if missing == "body":
                 body_pending = fresh
-            elif exact:
+            elif missing == "else":
                 else_pending = fresh
             if (
-                not body_missing
+                found_path == "body"
                 and check.method in (*EXISTS_METHODS, *COUNT_METHODS)
                 and _raises(stmt.body)
             ):
