@@ -235,15 +235,17 @@ def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -
         items = _one_to_one(check, check_target.model, scope, target_of)
     else:
         items = _looked_up(check_target, check_call)
-    # `x.save()` writes every field of x: `M(**data)` hides which values, not that they are x's.
-    opaque = pair.instance is not None and bool(create_call.args.star_kwargs)
-    written = _written(create_target, create_call, opaque_ok=opaque)
+    # `create(user=u, **extra)`: Python refuses a second `user`, so the keywords written are
+    # certain; what `extra` adds is not (it may fill another unique set, or a condition's field).
+    opaque = bool(create_call.args.star_kwargs)
+    written = _written(create_target, create_call, opaque_ok=True)
     if items is None or written is None:
         return None
     if pair.instance is not None:
         _add_own_attributes(written, items, model, pair.instance, pair.changed)
-    if opaque and any(set(u.fields) != set(model.pk) for u in model.unique_sets):
-        return None  # the hidden values may fill a unique set: DGC008 or DGC009, unknown
+    only_pk = all(
+        set(u.fields) == set(model.pk) for u in model.unique_sets if not u.unenforced_reason
+    )
     keys = _keys(model, items, schema)
     head = _create_text(pair, create_target)
     where = f"the check on line {check.line} ({check.text})"
@@ -253,6 +255,8 @@ def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -
     if not looked or any(f not in written for f in looked):
         # No get-or-create of the looked-up row as such; still two rows when nothing can stop
         # the second insert.
+        if opaque and not only_pk:
+            return None
         return _never_stopped(pair, head, where, model, keys, items, written)
     lookup = Lookup(
         plain=dict(keys.plain),
@@ -275,6 +279,8 @@ def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -
     if found.best is None or found.best.code in (DGC002, DGC004):
         if keys.other and _narrower_check_covered(model, keys, schema):
             return None  # what the other keys select may be what a constraint covers
+        if opaque and not only_pk:
+            return None  # the hidden values may fill a unique set: DGC008 or DGC009, unknown
         return _uncovered_pair(pair, head, where, model, fields, found)
     if found.best.code == DGC003:
         return Finding(
@@ -284,6 +290,8 @@ def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -
             "IntegrityError escapes every handler: a 500. Fix: make it Deferrable.IMMEDIATE and "
             f"use {_suggest(check)}.",
         )
+    if opaque and found.best.unique_set.condition is not None:
+        return None  # the hidden values may fall outside the condition
     handling = pair.handling
     describe = found.best.unique_set.describe()
     if handling.handler_line is None or handling.handler_reraises:
