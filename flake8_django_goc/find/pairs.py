@@ -75,12 +75,14 @@ def find_handrolled(source: str, tree: ast.AST | None) -> HandRolled:
         before = (len(finder.pairs), len(finder.checks), len(finder.validators))
         if isinstance(node, ast.ClassDef):
             finder.class_body(node)
-        else:
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             finder.function(node)
+        else:
+            finder.module_statement(node)
         if before == (len(finder.pairs), len(finder.checks), len(finder.validators)):
             continue
         builder = builder or ScopeBuilder(tree)
-        inside = (*parents, node)
+        inside = (*parents, node) if isinstance(node, Definition) else parents
         finder.pairs[before[0] :] = [
             replace(p, scope=builder.scope(inside, p.line, p.col))
             for p in finder.pairs[before[0] :]
@@ -276,6 +278,11 @@ class _Finder:
         self.built: list[dict[str, tuple[ast.Call | None, list[ast.keyword]]]] = []
 
     # -- functions -----------------------------------------------------------------------------
+    def module_statement(self, node: ast.stmt) -> None:
+        """A try/if/with at module level (``try: X = M.objects.get(...) except ...``)."""
+        self.dicts, self.made = {}, {}
+        self.block([node], _Context(), None)
+
     def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         ctx = _Context(outer_atomic=any(_is_atomic(d) for d in node.decorator_list))
         self.dicts = _constant_dicts(node)
@@ -695,14 +702,19 @@ class _Hot:
         return self.within(self.exists, node) and self.has(("raise",), node)
 
 
+_MODULE_BLOCKS = (ast.Try, ast.If, ast.With)
+
+
 def _definitions(
     body: list[ast.stmt], hot: _Hot, parents: tuple[Definition, ...]
-) -> Iterator[tuple[Definition, tuple[Definition, ...]]]:
+) -> Iterator[tuple[ast.stmt, tuple[Definition, ...]]]:
     """The functions that may hold a pair or a python check and the classes that may declare
     a validator, with the definitions around them; found through statements only (no walk of
     expressions). Nested definitions lie inside their parent's lines."""
     for stmt in body:
         inner = parents
+        if not parents and isinstance(stmt, _MODULE_BLOCKS) and hot.function(stmt):
+            yield stmt, parents  # module-level code runs too (at import)
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             if not hot.function(stmt):
                 continue
