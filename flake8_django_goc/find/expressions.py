@@ -79,8 +79,9 @@ def call_args(node: ast.Call, dicts: Dicts | None = None) -> CallArgs:
     star_kwargs: list[Value] = []
     for keyword in node.keywords:
         given = keyword.value
-        if keyword.arg is None and dicts and isinstance(given, ast.Name) and given.id in dicts:
-            given = dicts[given.id]
+        literal = dicts.get(given.id) if dicts and isinstance(given, ast.Name) else None
+        if keyword.arg is None and literal is not None and literal.lineno <= given.lineno:
+            given = literal  # read after the assignment
         v = value(given)
         if keyword.arg is not None:
             kwargs.append((keyword.arg, v))

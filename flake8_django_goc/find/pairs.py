@@ -609,7 +609,9 @@ def _constant_dicts(node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, a
     (no item assignment, ``del``, augmented assignment or method call on them): ``**params``
     then passes exactly those keys."""
     dicts: dict[str, ast.Dict] = {}
-    bound: dict[str, int] = {}
+    args = node.args
+    parameters = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+    bound: dict[str, int] = {a.arg: 1 for a in parameters if a is not None}
     changed: set[str] = set()
     for sub in _walk_here(node):
         if sub is node:
