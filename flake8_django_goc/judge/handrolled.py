@@ -250,8 +250,11 @@ def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -
     head = _create_text(pair, create_target)
     where = f"the check on line {check.line} ({check.text})"
     looked = {**keys.iexact, **keys.plain}
-    if any(f in written and not _same(written[f], v) for f, v in looked.items()):
-        return None  # the create writes another row than the one looked for
+    for f, v in looked.items():
+        if f in written and not _same(written[f], v):
+            if not _same_row(model, f, v, written[f], scope):
+                return None  # the create writes another row than the one looked for
+            written[f] = v
     if not looked or any(f not in written for f in looked):
         # No get-or-create of the looked-up row as such; still two rows when nothing can stop
         # the second insert.
@@ -314,6 +317,40 @@ def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -
             f"`with transaction.atomic():` inside the try, or use {_suggest(check)}.",
         )
     return None
+
+
+def _same_row(model: ModelFacts, field: str, looked: Value, written: Value, scope: Scope) -> bool:
+    """Two spellings of one foreign key value: ``user`` and ``user.pk`` / ``user.id``, or
+    ``group_id`` and ``group`` bound by ``group = Group.objects.get(id=group_id)`` (the
+    instance fetched by that primary key)."""
+    facts = model.fields.get(field)
+    if facts is None or not facts.is_relation:
+        return False
+    for a, b in ((looked, written), (written, looked)):
+        code = _norm(a.code)
+        if _norm(b.code) in (f"{code}.pk", f"{code}.id"):
+            return True
+        fetched = _fetched_by_pk(code, scope)
+        if fetched is not None and _norm(fetched) == _norm(b.code):
+            return True
+    return False
+
+
+def _fetched_by_pk(name: str, scope: Scope) -> str | None:
+    """The primary key value ``name`` was fetched by: ``name = M.objects.get(pk=v)`` -> v."""
+    if not name.isidentifier():
+        return None
+    binding = scope.frames[-1].lookup(name, scope.order) if scope.frames else None
+    if binding is None or binding.value is None or binding.kind != "assign":
+        return None
+    value = binding.value
+    if len(value) < 3 or value[-2].kind != "attr" or value[-2].name not in ("get", "aget"):
+        return None
+    args = value[-1].args
+    if value[-1].kind != "call" or args is None or args.positional or len(args.kwargs) != 1:
+        return None
+    key, found = args.kwargs[0]
+    return found.code if key in ("pk", "id") else None
 
 
 def _narrower_check_covered(model: ModelFacts, keys: _Keys, schema: Schema) -> bool:
