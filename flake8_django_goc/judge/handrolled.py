@@ -236,16 +236,14 @@ def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -
     else:
         items = _looked_up(check_target, check_call)
     # `create(user=u, **extra)`: Python refuses a second `user`, so the keywords written are
-    # certain; what `extra` adds is not (it may fill another unique set, or a condition's field).
+    # certain; what `extra` adds is not (it may fill another unique set, the primary key
+    # included, or a condition's field): only a covered verdict stands.
     opaque = bool(create_call.args.star_kwargs)
     written = _written(create_target, create_call, opaque_ok=True)
     if items is None or written is None:
         return None
     if pair.instance is not None:
         _add_own_attributes(written, items, model, pair.instance, pair.changed)
-    only_pk = all(
-        set(u.fields) == set(model.pk) for u in model.unique_sets if not u.unenforced_reason
-    )
     keys = _keys(model, items, schema)
     head = _create_text(pair, create_target)
     where = f"the check on line {check.line} ({check.text})"
@@ -258,8 +256,8 @@ def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -
     if not looked or any(f not in written for f in looked):
         # No get-or-create of the looked-up row as such; still two rows when nothing can stop
         # the second insert.
-        if opaque and not only_pk:
-            return None
+        if opaque:
+            return None  # the hidden values may fill a unique set, the primary key included
         return _never_stopped(pair, head, where, model, keys, items, written)
     lookup = Lookup(
         plain=dict(keys.plain),
@@ -282,8 +280,8 @@ def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -
     if found.best is None or found.best.code in (DGC002, DGC004):
         if keys.other and _narrower_check_covered(model, keys, schema):
             return None  # what the other keys select may be what a constraint covers
-        if opaque and not only_pk:
-            return None  # the hidden values may fill a unique set: DGC008 or DGC009, unknown
+        if opaque:
+            return None  # the hidden values may fill a unique set (`id: 1`): DGC009, not DGC008
         return _uncovered_pair(pair, head, where, model, fields, found)
     if found.best.code == DGC003:
         return Finding(
