@@ -315,6 +315,11 @@ class _Finder:
                 self.find_create(stmt, ctx, pending, built)
             if ctx.lock is None and ctx.outer_atomic:
                 ctx.lock = self.locks(stmt)
+            saved = _method_call(stmt.value) if isinstance(stmt, ast.Expr) else None
+            if saved is not None and saved[1] in SAVE_METHODS:
+                instance = saved[0].func.value  # type: ignore[attr-defined]
+                if isinstance(instance, ast.Name):
+                    self.made.pop(instance.id, None)  # in the table now: a later save() updates
             self.statement(stmt, ctx, pending, names)
 
     def locks(self, stmt: ast.stmt) -> tuple[int, int] | None:
