@@ -79,9 +79,10 @@ def call_args(node: ast.Call, dicts: Dicts | None = None) -> CallArgs:
     star_kwargs: list[Value] = []
     for keyword in node.keywords:
         given = keyword.value
-        literal = dicts.get(given.id) if dicts and isinstance(given, ast.Name) else None
-        if keyword.arg is None and literal is not None and literal.lineno <= given.lineno:
-            given = literal  # read after the assignment
+        if keyword.arg is None and dicts is not None and isinstance(given, ast.Name):
+            literal = dicts.get(given.id)
+            if literal is not None and literal.lineno <= given.lineno:
+                given = literal  # read after the assignment
         v = value(given)
         if keyword.arg is not None:
             kwargs.append((keyword.arg, v))

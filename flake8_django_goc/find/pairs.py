@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import bisect
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -40,6 +40,9 @@ from flake8_django_goc.schema.orm import (
     SAVE_METHODS,
     UPDATE_METHODS,
 )
+
+# Checks whose result a name keeps for a later `if x:` (x = qs.first(), n = qs.update(...)).
+_NAMED_CHECKS = frozenset((*FIRST_METHODS, *UPDATE_METHODS, *COUNT_METHODS, *EXISTS_METHODS))
 
 # Text gate: a pair needs a create and a check; a python check an exists() and a raise.
 _CREATES = ("create(", ".save(", "asave(")
@@ -285,20 +288,18 @@ class _Finder:
 
     def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         ctx = _Context(outer_atomic=any(_is_atomic(d) for d in node.decorator_list))
-        self.dicts = _constant_dicts(node)
+        self.dicts = _LazyDicts(node)
         self.made = {}
         self.block(node.body, ctx, None)
 
     def block(self, body: list[ast.stmt], ctx: _Context, pending: _Pending | None) -> None:
         names: dict[str, Check] = {}  # x = qs.first() / n = qs.update(...), for a later `if x`
         # x = M(...); x.f = v: what the enclosing block built before this one runs holds here.
-        outer = self.built[-1] if self.built else {}
-        built = {name: (made, list(keywords)) for name, (made, keywords) in outer.items()}
+        outer = self.built[-1] if self.built else None
+        built = {n: (made, list(kw)) for n, (made, kw) in outer.items()} if outer else {}
         self.built.append(built)
-        try:
-            self.statements(body, ctx, pending, names, built)
-        finally:
-            self.built.pop()
+        self.statements(body, ctx, pending, names, built)
+        self.built.pop()
 
     def statements(
         self,
@@ -315,11 +316,12 @@ class _Finder:
                 self.find_create(stmt, ctx, pending, built)
             if ctx.lock is None and ctx.outer_atomic:
                 ctx.lock = self.locks(stmt)
-            saved = _method_call(stmt.value) if isinstance(stmt, ast.Expr) else None
-            if saved is not None and saved[1] in SAVE_METHODS:
-                instance = saved[0].func.value  # type: ignore[attr-defined]
-                if isinstance(instance, ast.Name):
-                    self.made.pop(instance.id, None)  # in the table now: a later save() updates
+            if self.made and isinstance(stmt, ast.Expr):
+                saved = _method_call(stmt.value)
+                if saved is not None and saved[1] in SAVE_METHODS:
+                    instance = saved[0].func.value  # type: ignore[attr-defined]
+                    if isinstance(instance, ast.Name):
+                        self.made.pop(instance.id, None)  # in the table now: a save() updates
             self.statement(stmt, ctx, pending, names)
 
     def locks(self, stmt: ast.stmt) -> tuple[int, int] | None:
@@ -335,27 +337,22 @@ class _Finder:
     ) -> None:
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            source = stmt.value
+            made = isinstance(source, ast.Call) and _constructor(source)
+            check = _check_of(source, self.dicts) if source is not None else None
+            named = check is not None and check.method in _NAMED_CHECKS
             for target in targets:
                 if isinstance(target, ast.Name):
-                    source = stmt.value
-                    if isinstance(source, ast.Call) and _constructor(source):
-                        self.made[target.id] = source
-                    else:
+                    if made:
+                        self.made[target.id] = source  # type: ignore[assignment]
+                    elif self.made:
                         self.made.pop(target.id, None)
-            check = _check_of(stmt.value, self.dicts) if stmt.value is not None else None
-            for target in targets:
-                if isinstance(target, ast.Name):
-                    if check is not None and check.method in (
-                        *FIRST_METHODS,
-                        *UPDATE_METHODS,
-                        *COUNT_METHODS,
-                        *EXISTS_METHODS,
-                    ):
-                        names[target.id] = check
-                    else:
+                    if named:
+                        names[target.id] = check  # type: ignore[assignment]
+                    elif names:
                         names.pop(target.id, None)
             return
-        if isinstance(stmt, (ast.For, ast.AsyncFor)):
+        if self.made and isinstance(stmt, (ast.For, ast.AsyncFor)):
             for bound in _walk_here(stmt.target):
                 if isinstance(bound, ast.Name):
                     self.made.pop(bound.id, None)
@@ -607,6 +604,29 @@ def _accessor_in(body: list[ast.stmt], handlers: list[ast.ExceptHandler]) -> Che
         owner_code=ast.unparse(read.value),
         accessor=read.attr,
     )
+
+
+class _LazyDicts(Mapping[str, ast.Dict]):
+    """``_constant_dicts`` of a function, computed when a ``**name`` first asks (rarely)."""
+
+    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self.node = node
+        self._found: dict[str, ast.Dict] | None = None
+
+    @property
+    def found(self) -> dict[str, ast.Dict]:
+        if self._found is None:
+            self._found = _constant_dicts(self.node)
+        return self._found
+
+    def __getitem__(self, name: str) -> ast.Dict:
+        return self.found[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.found)
+
+    def __len__(self) -> int:
+        return len(self.found)
 
 
 def _constant_dicts(node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast.Dict]:
