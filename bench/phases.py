@@ -12,9 +12,15 @@ Prints one JSON object: seconds per phase, counts and the peak RSS of this proce
   reading every model's ``_meta``, as the plugin does with ``--django-goc-no-cache``;
 - cache_load (warm): ``load_schema()`` from a fresh cache (run.py primes it; the run fails if
   Django got set up after all);
-- discover, read, gate: walking the tree, reading+decoding every file, the substring gate;
+- discover, read, gate: walking the tree, reading+decoding every file, the substring gate
+  (``pipeline.could_hold_finding``: a get_or_create-family name, or a hand-written check and
+  create; counted apart as ``gate_calls`` and ``gate_pairs``); ``span_gate``: the command's
+  second gate (``pipeline.worth_parsing``: one definition holds a check and a create), whose
+  rejects it does not parse (``span_gate_passed``);
 - ast_parse, positions: ``ast.parse`` of gate-passing files (flake8 does it anyway; the standalone
   command pays it) and ``calls.positions_from_ast``;
+- handrolled: ``pairs.find_handrolled`` (the hand-written checks, on the ast) on the files the
+  pair gate passes;
 - libcst_import: the first ``import libcst`` plus one tiny parse (paid once per process);
 - libcst_parse: ``libcst.parse_module`` alone on every gate-passing file;
 - plugin: ``check.check_source(source, path, schema, tree)`` on every gate-passing file: all the
@@ -46,10 +52,17 @@ def main() -> None:
     t: dict[str, float] = {}
 
     start = clock()
-    from flake8_django_goc.commands import check as cli
+    from flake8_django_goc.commands import flake8_compat as cli
+    from flake8_django_goc.commands.config import _normalize_pattern
+    from flake8_django_goc.find.pairs import could_contain_pair, find_handrolled
     from flake8_django_goc.find.records import could_contain_call
     from flake8_django_goc.judge.verdicts import judge
-    from flake8_django_goc.pipeline import check_call, check_source
+    from flake8_django_goc.pipeline import (
+        check_call,
+        check_source,
+        could_hold_finding,
+        worth_parsing,
+    )
     from flake8_django_goc.resolve.receivers import Target, module_context, resolve, with_constants
     from flake8_django_goc.schema.django import build as django_schema
 
@@ -69,7 +82,7 @@ def main() -> None:
         sys.exit("phases.py: libcst was imported before any file passed the gate")
 
     start = clock()
-    excluded = cli.Excluder([cli._normalize_pattern(p, ".") for p in cli.DEFAULT_EXCLUDE], ".")
+    excluded = cli.Excluder([_normalize_pattern(p, ".") for p in cli.DEFAULT_EXCLUDE], ".")
     files = list(cli.discover(args.paths, excluded))
     t["discover"] = clock() - start
 
@@ -81,8 +94,11 @@ def main() -> None:
     t["read"] = clock() - start
 
     start = clock()
-    gated = [(path, source) for path, source in sources if could_contain_call(source)]
+    gated = [(path, source) for path, source in sources if could_hold_finding(source)]
     t["gate"] = clock() - start
+    start = clock()
+    worth = sum(1 for _, source in gated if worth_parsing(source))
+    t["span_gate"] = clock() - start
 
     start = clock()
     import libcst
@@ -92,10 +108,12 @@ def main() -> None:
     libcst.parse_module("x = 1\n")
     t["libcst_import"] = clock() - start
 
-    keys = ("ast_parse", "positions", "libcst_parse", "plugin", "find_calls", "traversal")
+    keys = ("ast_parse", "positions", "handrolled", "libcst_parse", "plugin", "find_calls")
+    keys += ("traversal",)
     keys += ("module_context", "resolve", "judge", "libcst_parse_with_calls", "plugin_with_calls")
     t.update(dict.fromkeys(keys, 0.0))
     counts = dict.fromkeys(("files_with_calls", "calls", "resolved", "findings", "skipped"), 0)
+    counts.update(gate_calls=0, gate_pairs=0, files_with_pairs=0)
     for path, source in gated:
         start = clock()
         try:
@@ -103,12 +121,20 @@ def main() -> None:
         except (SyntaxError, ValueError):
             continue  # flake8 reports E999 and runs no plugin on it
         t["ast_parse"] += clock() - start
+        calls_gate, pairs_gate = could_contain_call(source), could_contain_pair(source)
+        counts["gate_calls"] += calls_gate
+        counts["gate_pairs"] += pairs_gate
+        if pairs_gate:
+            start = clock()
+            counts["files_with_pairs"] += bool(find_handrolled(source, tree))
+            t["handrolled"] += clock() - start
         start = clock()
-        positions = positions_from_ast(tree)
+        positions = positions_from_ast(tree) if calls_gate else []
         t["positions"] += clock() - start
         start = clock()
         try:
-            libcst.parse_module(source)
+            if calls_gate:
+                libcst.parse_module(source)
         except libcst.ParserSyntaxError:
             counts["skipped"] += 1
             continue
@@ -149,6 +175,7 @@ def main() -> None:
 
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     counts.update(files=len(files), gate_passed=len(gated), models=len(schema.models))
+    counts.update(span_gate_passed=worth)
     json.dump({"mode": args.mode, "seconds": t, "counts": counts, "maxrss_kb": rss_kb}, sys.stdout)
     sys.stdout.write("\n")
 

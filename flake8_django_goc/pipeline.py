@@ -8,6 +8,7 @@ import functools
 import sys
 from dataclasses import dataclass, field
 
+from flake8_django_goc.find.gate import may_hold_pair
 from flake8_django_goc.find.pairs import could_contain_pair, find_handrolled
 from flake8_django_goc.find.records import CallSite, ModuleFacts, could_contain_call
 from flake8_django_goc.judge.bulk import Verdict, judge_bulk
@@ -63,6 +64,12 @@ def check_source(
 def could_hold_finding(source: str) -> bool:
     """The text gate: a get_or_create-family name, or a hand-written check and create."""
     return could_contain_call(source) or could_contain_pair(source)
+
+
+def worth_parsing(source: str) -> bool:
+    """The command's gate before ``ast.parse`` (the plugin gets flake8's tree for free): a
+    get_or_create-family name, or one definition whose text holds a check and a create."""
+    return could_contain_call(source) or may_hold_pair(source)
 
 
 def parse_source(source: str, tree: ast.AST | None = None) -> Parsed | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import gc
 import io
 import multiprocessing
 import os
@@ -49,6 +50,7 @@ from flake8_django_goc.pipeline import (
     is_internal_error,
     judge_parsed,
     parse_source,
+    worth_parsing,
 )
 from flake8_django_goc.report.formats import Result, Run, Skipped, render
 from flake8_django_goc.report.terminal import Progress, use_color
@@ -172,7 +174,8 @@ class Checker:
         workers = min(jobs, len(candidates))
         pool = None
         if workers >= 2 and "fork" in multiprocessing.get_all_start_methods():
-            pool = multiprocessing.get_context("fork").Pool(workers)
+            # A parse makes many objects and no cycles: the cyclic GC would only re-walk them.
+            pool = multiprocessing.get_context("fork").Pool(workers, initializer=gc.disable)
         try:
             pending = pool.map_async(_parse, candidates, chunksize=1) if pool else None
             if load is not None:
@@ -294,6 +297,8 @@ class _ParseOutcome:
 
 
 def _parse(item: _Prepared) -> _ParseOutcome:
+    if not worth_parsing(item.source):
+        return _ParseOutcome()  # no definition holds a check and a create: no ast.parse
     try:
         tree = ast.parse(item.source)
     except (SyntaxError, ValueError) as exc:  # ValueError: a NUL byte (Python 3.11)

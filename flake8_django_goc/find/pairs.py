@@ -47,7 +47,7 @@ _NAMED_CHECKS = frozenset((*FIRST_METHODS, *UPDATE_METHODS, *COUNT_METHODS, *EXI
 # Text gate: a pair needs a create and a check; a python check an exists() and a raise.
 _CREATES = ("create(", ".save(", "asave(")
 _CHECKS = ("DoesNotExist", "exists(", "first(", "last(", "count(", "update(", "filter(")
-_VALIDATORS = ("UniqueValidator", "UniqueTogetherValidator")
+VALIDATORS = ("UniqueValidator", "UniqueTogetherValidator")
 
 
 # Exceptions whose handler sees an IntegrityError (django.db's hierarchy, and the catch-alls).
@@ -56,7 +56,7 @@ _MISSING = frozenset({"DoesNotExist", "ObjectDoesNotExist"})
 
 
 def could_contain_pair(source: str) -> bool:
-    if any(v in source for v in _VALIDATORS):
+    if any(v in source for v in VALIDATORS):
         return True
     if "exists(" in source and "raise" in source:
         return True
@@ -72,7 +72,7 @@ def find_handrolled(source: str, tree: ast.AST | None) -> HandRolled:
         except (SyntaxError, ValueError):
             return HandRolled()
     finder = _Finder()
-    hot = _Hot(source)
+    hot = Hot(source)
     builder: ScopeBuilder | None = None
     for node, parents in _definitions(getattr(tree, "body", []), hot, ()):
         before = (len(finder.pairs), len(finder.checks), len(finder.validators))
@@ -543,7 +543,7 @@ class _Finder:
                 if not isinstance(call, ast.Call):
                     continue
                 kind = _last_name(call.func)
-                if kind not in _VALIDATORS:
+                if kind not in VALIDATORS:
                     continue
                 queryset = next((k.value for k in call.keywords if k.arg == "queryset"), None)
                 if queryset is None and call.args:
@@ -666,7 +666,7 @@ def _constant_dicts(node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, a
     return {n: d for n, d in dicts.items() if bound.get(n) == 1 and n not in changed}
 
 
-class _Hot:
+class Hot:
     """Whether a definition's text holds the tokens a pair, a python check or a validator
     needs, so that only definitions holding all a finding needs are analysed. The lines of the
     rare tokens (a create, an exists()) are found once per file and bisected; the common ones
@@ -683,7 +683,7 @@ class _Hot:
         self.source = source
         self.create = self.token_lines(self.CREATE)
         self.exists = self.token_lines(self.EXISTS)
-        self.validator = self.token_lines(_VALIDATORS)
+        self.validator = self.token_lines(VALIDATORS)
         self._lengths: list[int] | None = None
 
     def token_lines(self, tokens: tuple[str, ...]) -> list[int]:
@@ -733,7 +733,7 @@ _MODULE_BLOCKS = (ast.Try, ast.If, ast.With)
 
 
 def _definitions(
-    body: list[ast.stmt], hot: _Hot, parents: tuple[Definition, ...]
+    body: list[ast.stmt], hot: Hot, parents: tuple[Definition, ...]
 ) -> Iterator[tuple[ast.stmt, tuple[Definition, ...]]]:
     """The functions that may hold a pair or a python check and the classes that may declare
     a validator, with the definitions around them; found through statements only (no walk of
