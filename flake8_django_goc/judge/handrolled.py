@@ -546,7 +546,9 @@ def _asks_for_a_duplicate(target: Target, call: CallSite, schema: Schema) -> boo
             return False
     # `filter(parent=self)`: the rows that point at the instance being checked, its children.
     # `filter(parent__isnull=True)` / `filter(parent=None)`: rows without a parent, no duplicate.
-    return any(_norm(v.code) not in ("self", "None", "True") for _, v in named)
+    return any(
+        _norm(v.code) not in ("self", "None") and not k.endswith("__isnull") for k, v in named
+    )
 
 
 def _names_the_pk(model: ModelFacts, key: str) -> bool:
@@ -585,14 +587,27 @@ def _python_only(
         if found.best is not None and found.best.code in (None, DGC003):
             return None  # the database enforces it; the check only gives a nicer message
     found = coverage(model, lookups[0])
-    fields = (*plain, *(f for f in iexact if f not in plain))
-    fix = constraint_fix(model, fields)
+    # `is_active=False` / `is_default=True` select the rows the rule is about: a condition of
+    # the constraint (a partial one), not a column of it.
+    flags = tuple(
+        (f, v.literal) for f, v in plain.items() if v.is_literal and isinstance(v.literal, bool)
+    )
+    keyed = [f for f in plain if f not in dict(flags)]
+    fields = (*keyed, *(f for f in iexact if f not in plain)) or tuple(f for f, _ in flags)
+    fix = constraint_fix(model, fields, condition=flags)
     remedy = f"add {fix.code()}" if fix is not None else "add a unique constraint"
     extra = "".join(f" {s.describe()} would, but {s.unenforced_reason}." for s in found.unenforced)
+    where = " and ".join(f"{f}={v!r}" for f, v in flags)
+    if flags and fields == tuple(f for f, _ in flags):
+        rule = f"at most one {_label(model)} has {where}"
+    elif flags:
+        rule = f"no other {_label(model)} with {where} has the same {fields_text(fields)}"
+    else:
+        rule = f"no other {_label(model)} has the same {fields_text(fields)}"
     return Finding(
         DGC010,
-        f"{what} checks in Python that no other {_label(model)} has the same "
-        f"{fields_text(fields)}, but no unique constraint enforces it: two concurrent requests "
+        f"{what} checks in Python that {rule}, but no unique constraint enforces it: two "
+        "concurrent requests "
         f"both pass the check and both save.{extra} Fix: {remedy} (keep the check for its "
         "friendlier message).",
         fix,
