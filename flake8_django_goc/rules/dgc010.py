@@ -30,7 +30,9 @@ RULE = Rule(
         without a value (`parent__isnull=True`), and the children of a parent
         (`self.children.exists()`, `filter(parent=self)`). `if M.objects.exists(): raise` in a
         method of `M` itself (`save()`, a before-save hook) keeps `M` to a single row, in Python
-        only: reported; a check of the whole table elsewhere is a precondition.
+        only: reported; a check of the whole table elsewhere is a precondition. Boolean flags
+        in the check (`filter(is_default=True)`: at most one default row) are the condition
+        of the partial constraint the fix offers.
     """,
     why="""
         The check and the save are separate statements: two requests can both pass the check
