@@ -7,13 +7,17 @@ the libcst finder produces, so resolve and judge never see a syntax tree.
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 from typing import Any
 
 from flake8_django_goc.find.records import CallArgs, Step, Value
 from flake8_django_goc.schema import UNKNOWN
 
+# Local names bound once to a dict literal and never changed: ``**params`` reads as the literal.
+Dicts = Mapping[str, ast.Dict]
 
-def steps(node: ast.expr) -> tuple[Step, ...] | None:
+
+def steps(node: ast.expr, dicts: Dicts | None = None) -> tuple[Step, ...] | None:
     """The receiver chain of ``node`` in the finder's Step vocabulary; None if not a chain."""
     out: list[Step] = []
 
@@ -31,7 +35,7 @@ def steps(node: ast.expr) -> tuple[Step, ...] | None:
         if isinstance(n, ast.Call):
             if not walk(n.func):
                 return False
-            out.append(Step("call", args=call_args(n)))
+            out.append(Step("call", args=call_args(n, dicts)))
             return True
         if isinstance(n, ast.Subscript):
             if not walk(n.value):
@@ -70,11 +74,16 @@ def value(node: ast.expr) -> Value:
     return Value(code, literal, items, complete)
 
 
-def call_args(node: ast.Call) -> CallArgs:
+def call_args(node: ast.Call, dicts: Dicts | None = None) -> CallArgs:
     kwargs: list[tuple[str, Value]] = []
     star_kwargs: list[Value] = []
     for keyword in node.keywords:
-        v = value(keyword.value)
+        given = keyword.value
+        if keyword.arg is None and dicts is not None and isinstance(given, ast.Name):
+            literal = dicts.get(given.id)
+            if literal is not None and literal.lineno <= given.lineno:
+                given = literal  # read after the assignment
+        v = value(given)
         if keyword.arg is not None:
             kwargs.append((keyword.arg, v))
         elif v.items is not None and v.items_complete:

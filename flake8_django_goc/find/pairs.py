@@ -14,11 +14,11 @@ from __future__ import annotations
 import ast
 import bisect
 import itertools
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from flake8_django_goc.find.expressions import call_args, steps, value
+from flake8_django_goc.find.expressions import Dicts, call_args, steps, value
 from flake8_django_goc.find.records import (
     CallArgs,
     Check,
@@ -40,6 +40,9 @@ from flake8_django_goc.schema.orm import (
     SAVE_METHODS,
     UPDATE_METHODS,
 )
+
+# Checks whose result a name keeps for a later `if x:` (x = qs.first(), n = qs.update(...)).
+_NAMED_CHECKS = frozenset((*FIRST_METHODS, *UPDATE_METHODS, *COUNT_METHODS, *EXISTS_METHODS))
 
 # Text gate: a pair needs a create and a check; a python check an exists() and a raise.
 _CREATES = ("create(", ".save(", "asave(")
@@ -75,12 +78,14 @@ def find_handrolled(source: str, tree: ast.AST | None) -> HandRolled:
         before = (len(finder.pairs), len(finder.checks), len(finder.validators))
         if isinstance(node, ast.ClassDef):
             finder.class_body(node)
-        else:
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             finder.function(node)
+        else:
+            finder.module_statement(node)
         if before == (len(finder.pairs), len(finder.checks), len(finder.validators)):
             continue
         builder = builder or ScopeBuilder(tree)
-        inside = (*parents, node)
+        inside = (*parents, node) if isinstance(node, Definition) else parents
         finder.pairs[before[0] :] = [
             replace(p, scope=builder.scope(inside, p.line, p.col))
             for p in finder.pairs[before[0] :]
@@ -127,7 +132,7 @@ def _short(node: ast.AST) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _check_of(node: ast.expr) -> Check | None:
+def _check_of(node: ast.expr, dicts: Dicts | None = None) -> Check | None:
     """A check expression: ``qs.exists()``, ``qs.count()``, ``qs.first()``, ``qs.get(...)``,
     ``qs.update(...)``, ``len(qs)``, a bare ``qs``."""
     if isinstance(node, ast.Await):
@@ -138,7 +143,7 @@ def _check_of(node: ast.expr) -> Check | None:
         and node.func.id == "len"
         and len(node.args) == 1
     ):
-        receiver = steps(node.args[0])
+        receiver = steps(node.args[0], dicts)
         if receiver is None:
             return None
         return Check("len", node.lineno, node.col_offset, _short(node), receiver)
@@ -155,10 +160,10 @@ def _check_of(node: ast.expr) -> Check | None:
         return None  # os.path.exists(p), str.count(x), dict.get(k): no queryset method
     if base in ("exists", "count", "first", "last") and call.keywords:
         return None
-    receiver = steps(call.func.value)  # type: ignore[attr-defined]
+    receiver = steps(call.func.value, dicts)  # type: ignore[attr-defined]
     if receiver is None:
         return None
-    kwargs = call_args(call) if base == "get" else CallArgs()
+    kwargs = call_args(call, dicts) if base == "get" else CallArgs()
     return Check(method, call.lineno, call.col_offset, _short(call), receiver, kwargs)
 
 
@@ -166,8 +171,34 @@ def _zero(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value == 0 and not isinstance(node.value, bool)
 
 
-def _if_check(test: ast.expr, names: dict[str, Check]) -> tuple[Check, bool] | None:
-    """(the check, whether the body is the *missing* path) for an if-test, else None."""
+# Which branch of an `if` runs after the check found nothing / found a row.
+Branch = str | None  # "body", "else" or None (either may run for another reason)
+IfCheck = tuple[Check, Branch, Branch]  # (check, missing branch, found branch)
+
+
+def _if_check(
+    test: ast.expr, names: dict[str, Check], dicts: Dicts | None = None
+) -> IfCheck | None:
+    """The check of an if-test and which branch is its *missing* path and which its *found*
+    path, else None. In ``a and not qs.exists()`` the body runs only after a miss, but the else
+    branch also when ``a`` is false; in ``a or qs.exists()`` the else branch runs only after a
+    miss. Operands that are themselves ``and``/``or`` are not read."""
+    if isinstance(test, ast.BoolOp):
+        operands = [
+            _if_check(operand, names, dicts)
+            for operand in test.values
+            if not isinstance(operand, ast.BoolOp)
+        ]
+        found = [f for f in operands if f is not None]
+        # `not flag and qs.exists()`: a bare name is a queryset only when nothing else is a check.
+        found.sort(key=lambda f: f[0].method == "bool")
+        if not found:
+            return None
+        first, missing, _ = found[0]
+        if isinstance(test.op, ast.And):  # the body runs only where every operand is true
+            return (first, "body", None) if missing == "body" else (first, None, "body")
+        # `or`: the else branch runs only where every operand is false
+        return (first, None, "else") if missing == "body" else (first, "else", None)
     negated = False
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         negated, test = True, test.operand
@@ -178,24 +209,28 @@ def _if_check(test: ast.expr, names: dict[str, Check]) -> tuple[Check, bool] | N
         if isinstance(left, ast.Name) and left.id in names and isinstance(right, ast.Constant):
             named = names[left.id]
             if right.value is None and isinstance(op, (ast.Is, ast.IsNot)):
-                return named, isinstance(op, ast.Is) != negated
+                return _plain(named, isinstance(op, ast.Is) != negated)
             if _zero(right) and isinstance(op, (ast.Eq, ast.NotEq, ast.Gt)):
-                return named, isinstance(op, ast.Eq) != negated
+                return _plain(named, isinstance(op, ast.Eq) != negated)
             return None
-        counted = _check_of(left)
+        counted = _check_of(left, dicts)
         counts = ("count", "acount", "len", "update", "aupdate")
         zero_test = _zero(right) and isinstance(op, (ast.Eq, ast.NotEq, ast.Gt))
         if counted is not None and counted.method in counts and zero_test:
-            return counted, isinstance(op, ast.Eq) != negated
+            return _plain(counted, isinstance(op, ast.Eq) != negated)
         return None
     if isinstance(test, ast.Name) and test.id in names:
-        return names[test.id], negated
-    check = _check_of(test)
+        return _plain(names[test.id], negated)
+    check = _check_of(test, dicts)
     if check is None or check.method in ("get", "aget", "first", "afirst", "last", "alast"):
         return None
     if check.method == "bool" and not negated:
         return None  # `if qs:` alone is too common to read as a check
-    return check, negated
+    return _plain(check, negated)
+
+
+def _plain(check: Check, body_missing: bool) -> IfCheck:
+    return (check, "body", "else") if body_missing else (check, "else", "body")
 
 
 def _raises(body: list[ast.stmt]) -> bool:
@@ -232,6 +267,8 @@ class _Context:
 class _Pending:
     check: Check
     done: bool = False
+    # (name, attribute) assigned on the missing path before the insert: `x.f = v`.
+    changed: set[tuple[str, str]] = field(default_factory=set)
 
 
 class _Finder:
@@ -239,15 +276,39 @@ class _Finder:
         self.pairs: list[Pair] = []
         self.checks: list[PyCheck] = []
         self.validators: list[Validator] = []
+        self.dicts: Dicts = {}
+        self.made: dict[str, ast.Call] = {}  # x = M(...) anywhere before, in source order
+        self.built: list[dict[str, tuple[ast.Call | None, list[ast.keyword]]]] = []
 
     # -- functions -----------------------------------------------------------------------------
+    def module_statement(self, node: ast.stmt) -> None:
+        """A try/if/with at module level (``try: X = M.objects.get(...) except ...``)."""
+        self.dicts, self.made = {}, {}
+        self.block([node], _Context(), None)
+
     def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         ctx = _Context(outer_atomic=any(_is_atomic(d) for d in node.decorator_list))
+        self.dicts = _LazyDicts(node)
+        self.made = {}
         self.block(node.body, ctx, None)
 
     def block(self, body: list[ast.stmt], ctx: _Context, pending: _Pending | None) -> None:
         names: dict[str, Check] = {}  # x = qs.first() / n = qs.update(...), for a later `if x`
-        built: dict[str, tuple[ast.Call, list[ast.keyword]]] = {}  # x = M(...) before x.save()
+        # x = M(...); x.f = v: what the enclosing block built before this one runs holds here.
+        outer = self.built[-1] if self.built else None
+        built = {n: (made, list(kw)) for n, (made, kw) in outer.items()} if outer else {}
+        self.built.append(built)
+        self.statements(body, ctx, pending, names, built)
+        self.built.pop()
+
+    def statements(
+        self,
+        body: list[ast.stmt],
+        ctx: _Context,
+        pending: _Pending | None,
+        names: dict[str, Check],
+        built: dict[str, tuple[ast.Call | None, list[ast.keyword]]],
+    ) -> None:
         for stmt in body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue  # visited on their own
@@ -255,6 +316,12 @@ class _Finder:
                 self.find_create(stmt, ctx, pending, built)
             if ctx.lock is None and ctx.outer_atomic:
                 ctx.lock = self.locks(stmt)
+            if self.made and isinstance(stmt, ast.Expr):
+                saved = _method_call(stmt.value)
+                if saved is not None and saved[1] in SAVE_METHODS:
+                    instance = saved[0].func.value  # type: ignore[attr-defined]
+                    if isinstance(instance, ast.Name):
+                        self.made.pop(instance.id, None)  # in the table now: a save() updates
             self.statement(stmt, ctx, pending, names)
 
     def locks(self, stmt: ast.stmt) -> tuple[int, int] | None:
@@ -270,18 +337,25 @@ class _Finder:
     ) -> None:
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            check = _check_of(stmt.value) if stmt.value is not None else None
+            source = stmt.value
+            made = isinstance(source, ast.Call) and _constructor(source)
+            check = _check_of(source, self.dicts) if source is not None else None
+            named = check is not None and check.method in _NAMED_CHECKS
             for target in targets:
                 if isinstance(target, ast.Name):
-                    if check is not None and check.method in (
-                        *FIRST_METHODS,
-                        *UPDATE_METHODS,
-                        *COUNT_METHODS,
-                    ):
-                        names[target.id] = check
-                    else:
+                    if made:
+                        self.made[target.id] = source  # type: ignore[assignment]
+                    elif self.made:
+                        self.made.pop(target.id, None)
+                    if named:
+                        names[target.id] = check  # type: ignore[assignment]
+                    elif names:
                         names.pop(target.id, None)
             return
+        if self.made and isinstance(stmt, (ast.For, ast.AsyncFor)):
+            for bound in _walk_here(stmt.target):
+                if isinstance(bound, ast.Name):
+                    self.made.pop(bound.id, None)
         if isinstance(stmt, ast.If):
             self.if_statement(stmt, ctx, pending, names)
             return
@@ -305,17 +379,17 @@ class _Finder:
     def if_statement(
         self, stmt: ast.If, ctx: _Context, pending: _Pending | None, names: dict[str, Check]
     ) -> None:
-        found = _if_check(stmt.test, names)
+        found = _if_check(stmt.test, names, self.dicts)
         body_pending = else_pending = pending
         if found is not None:
-            check, body_missing = found
+            check, missing, found_path = found
             fresh = _Pending(check)
-            if body_missing:
+            if missing == "body":
                 body_pending = fresh
-            else:
+            elif missing == "else":
                 else_pending = fresh
             if (
-                not body_missing
+                found_path == "body"
                 and check.method in (*EXISTS_METHODS, *COUNT_METHODS)
                 and _raises(stmt.body)
             ):
@@ -330,6 +404,8 @@ class _Finder:
         if integrity:
             body_ctx = ctx.copy(handler=integrity[0], own_atomic=False)
         check = self.get_in(stmt.body) if missing else None
+        if check is None and missing:
+            check = _accessor_in(stmt.body, missing)
         self.block(stmt.body, body_ctx, pending)
         ctx.lock = ctx.lock or body_ctx.lock
         for handler in stmt.handlers:
@@ -346,7 +422,7 @@ class _Finder:
             for node in _walk_here(stmt):
                 found = _method_call(node) if isinstance(node, (ast.Call, ast.Await)) else None
                 if found is not None and found[1] in GET_METHODS:
-                    check = _check_of(node)  # type: ignore[arg-type]
+                    check = _check_of(node, self.dicts)  # type: ignore[arg-type]
                     if check is not None:
                         return check
         return None
@@ -357,24 +433,29 @@ class _Finder:
         stmt: ast.stmt,
         ctx: _Context,
         pending: _Pending,
-        built: dict[str, tuple[ast.Call, list[ast.keyword]]],
+        built: dict[str, tuple[ast.Call | None, list[ast.keyword]]],
     ) -> None:
         if isinstance(stmt, (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.While)):
             return  # nested blocks are searched when they are visited, with their context
+        if isinstance(stmt, (ast.AugAssign, ast.AnnAssign, ast.Assign)):
+            for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
+                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+                    pending.changed.add((target.value.id, target.attr))
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
             target, source = stmt.targets[0], stmt.value
-            if isinstance(target, ast.Name) and isinstance(source, ast.Call):
-                name = _last_name(source.func)
-                if name[:1].isupper() and steps(source.func) is not None:
-                    built[target.id] = (source, list(source.keywords))
-                    return
             if (
-                isinstance(target, ast.Attribute)
-                and isinstance(target.value, ast.Name)
-                and target.value.id in built
+                isinstance(target, ast.Name)
+                and isinstance(source, ast.Call)
+                and _constructor(source)
             ):
-                built[target.value.id][1].append(ast.keyword(arg=target.attr, value=source))
+                built[target.id] = (source, list(source.keywords))
                 return
+            if isinstance(target, ast.Name):
+                built.pop(target.id, None)  # rebound: no longer the instance the check saw
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+                made = built.setdefault(target.value.id, (None, []))
+                made[1].append(ast.keyword(arg=target.attr, value=source))
+                # `ns.found = M.objects.create(...)` still inserts: look on.
         for node in _walk_here(stmt):
             found = _method_call(node) if isinstance(node, ast.Call) else None
             if found is None:
@@ -383,23 +464,37 @@ class _Finder:
             func = call.func
             assert isinstance(func, ast.Attribute)
             if method in CREATE_METHODS:
-                receiver = steps(func.value)
+                receiver = steps(func.value, self.dicts)
                 if receiver is None:
                     continue
-                self.add_pair(pending, call, method, receiver, call_args(call), ctx)
+                self.add_pair(pending, call, method, receiver, call_args(call, self.dicts), ctx)
                 return
-            if method in SAVE_METHODS and isinstance(func.value, ast.Name):
-                made = built.get(func.value.id)
-                if made is None:
-                    continue
-                constructor, keywords = made
-                receiver = steps(constructor.func)
-                if receiver is None:
-                    continue
-                receiver = (*receiver, Step("attr", "_default_manager"))
-                fake = ast.Call(func=constructor.func, args=constructor.args, keywords=keywords)
-                self.add_pair(pending, call, method, receiver, call_args(fake), ctx)
-                return
+            if method not in SAVE_METHODS:
+                continue
+            instance: str | None = None
+            constructor: ast.Call | None
+            if isinstance(func.value, ast.Call) and _constructor(func.value):
+                constructor, keywords = func.value, list(func.value.keywords)  # M(...).save()
+            elif isinstance(func.value, ast.Name):
+                instance = func.value.id
+                constructor, keywords = built.get(instance, (None, []))
+                if constructor is None and instance in self.made:
+                    constructor = self.made[instance]  # made before the check
+                    keywords = [*constructor.keywords, *keywords]
+            else:
+                continue
+            if constructor is None:
+                continue  # maybe a row read before: its save() is an UPDATE, no insert
+            chain = steps(constructor.func, self.dicts)
+            fake = ast.Call(func=constructor.func, args=constructor.args, keywords=keywords)
+            if chain is None:
+                continue
+            receiver = (*chain, Step("attr", "_default_manager"))
+            changed = tuple(sorted(a for n, a in pending.changed if n == instance))
+            self.add_pair(
+                pending, call, method, receiver, call_args(fake, self.dicts), ctx, instance, changed
+            )
+            return
 
     def add_pair(
         self,
@@ -409,6 +504,8 @@ class _Finder:
         receiver: tuple[Step, ...],
         written: CallArgs,
         ctx: _Context,
+        instance: str | None = None,
+        changed: tuple[str, ...] = (),
     ) -> None:
         pending.done = True
         handler = ctx.handler
@@ -423,7 +520,17 @@ class _Finder:
             serialised=ctx.serialises(pending.check),
         )
         self.pairs.append(
-            Pair(pending.check, call.lineno, call.col_offset, method, receiver, written, handling)
+            Pair(
+                pending.check,
+                call.lineno,
+                call.col_offset,
+                method,
+                receiver,
+                written,
+                handling,
+                instance=instance,
+                changed=changed,
+            )
         )
 
     # -- DRF validators ------------------------------------------------------------------------
@@ -458,6 +565,105 @@ class _Finder:
                     self.validators.append(
                         Validator(call.lineno, call.col_offset, kind, receiver, fields)
                     )
+
+
+def _constructor(node: ast.Call) -> bool:
+    """``M(...)``: a call of a capitalised name or attribute (a class), not ``m.save()``."""
+    return _last_name(node.func)[:1].isupper() and steps(node.func) is not None
+
+
+def _accessor_in(body: list[ast.stmt], handlers: list[ast.ExceptHandler]) -> Check | None:
+    """``x = owner.profile`` first in a try whose handler catches ``Profile.DoesNotExist``:
+    reading a reverse one-to-one accessor is a get() that raises the related model's
+    DoesNotExist (judge checks that ``Profile`` has one unique relation to the owner's model).
+    Not ``ObjectDoesNotExist``, which names no model."""
+    models = [
+        t.value
+        for h in handlers
+        for t in (h.type.elts if isinstance(h.type, ast.Tuple) else [h.type])
+        if isinstance(t, ast.Attribute) and t.attr == "DoesNotExist"
+    ]
+    if len(models) != 1 or not body:
+        return None
+    model = steps(models[0])
+    first = body[0]
+    read = first.value if isinstance(first, (ast.Assign, ast.Expr, ast.Return)) else None
+    if model is None or not isinstance(read, ast.Attribute):
+        return None
+    owner = steps(read.value)
+    if owner is None or any(s.kind not in ("name", "attr") for s in owner):
+        return None
+    receiver = (*model, Step("attr", "_default_manager"))
+    return Check(
+        "get",
+        read.lineno,
+        read.col_offset,
+        _short(read),
+        receiver,
+        owner=owner,
+        owner_code=ast.unparse(read.value),
+        accessor=read.attr,
+    )
+
+
+class _LazyDicts(Mapping[str, ast.Dict]):
+    """``_constant_dicts`` of a function, computed when a ``**name`` first asks (rarely)."""
+
+    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self.node = node
+        self._found: dict[str, ast.Dict] | None = None
+
+    @property
+    def found(self) -> dict[str, ast.Dict]:
+        if self._found is None:
+            self._found = _constant_dicts(self.node)
+        return self._found
+
+    def __getitem__(self, name: str) -> ast.Dict:
+        return self.found[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.found)
+
+    def __len__(self) -> int:
+        return len(self.found)
+
+
+def _constant_dicts(node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast.Dict]:
+    """Names the function binds once, to a dict literal with string keys, and never changes
+    (no item assignment, ``del``, augmented assignment or method call on them): ``**params``
+    then passes exactly those keys."""
+    dicts: dict[str, ast.Dict] = {}
+    args = node.args
+    parameters = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+    bound: dict[str, int] = {a.arg: 1 for a in parameters if a is not None}
+    changed: set[str] = set()
+    for sub in _walk_here(node):
+        if sub is node:
+            continue
+        if isinstance(sub, ast.Assign):
+            for target in sub.targets:
+                if isinstance(target, ast.Name):
+                    bound[target.id] = bound.get(target.id, 0) + 1
+                    if isinstance(sub.value, ast.Dict) and all(
+                        isinstance(k, ast.Constant) and isinstance(k.value, str)
+                        for k in sub.value.keys
+                    ):
+                        dicts[target.id] = sub.value
+        elif isinstance(sub, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.NamedExpr)):
+            target = sub.target
+            if isinstance(target, ast.Name):
+                changed.add(target.id)
+        elif isinstance(sub, ast.Subscript) and not isinstance(sub.ctx, ast.Load):
+            if isinstance(sub.value, ast.Name):
+                changed.add(sub.value.id)
+        elif (
+            isinstance(sub, ast.Attribute)
+            and isinstance(sub.value, ast.Name)
+            and sub.attr in ("update", "pop", "popitem", "setdefault", "clear", "__setitem__")
+        ):
+            changed.add(sub.value.id)
+    return {n: d for n, d in dicts.items() if bound.get(n) == 1 and n not in changed}
 
 
 class Hot:
@@ -523,14 +729,19 @@ class Hot:
         return self.within(self.exists, node) and self.has(("raise",), node)
 
 
+_MODULE_BLOCKS = (ast.Try, ast.If, ast.With)
+
+
 def _definitions(
     body: list[ast.stmt], hot: Hot, parents: tuple[Definition, ...]
-) -> Iterator[tuple[Definition, tuple[Definition, ...]]]:
+) -> Iterator[tuple[ast.stmt, tuple[Definition, ...]]]:
     """The functions that may hold a pair or a python check and the classes that may declare
     a validator, with the definitions around them; found through statements only (no walk of
     expressions). Nested definitions lie inside their parent's lines."""
     for stmt in body:
         inner = parents
+        if not parents and isinstance(stmt, _MODULE_BLOCKS) and hot.function(stmt):
+            yield stmt, parents  # module-level code runs too (at import)
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             if not hot.function(stmt):
                 continue

@@ -191,6 +191,12 @@ class Check:
     text: str  # source text, for the message
     receiver: tuple[Step, ...]
     kwargs: CallArgs = field(default_factory=CallArgs)  # get()'s lookup (not update()'s values)
+    # `x = user.profile` in a `try` whose `except Profile.DoesNotExist` creates: reading the
+    # reverse one-to-one accessor is the get() (receiver: the exception's model's default
+    # manager; owner: the chain of `user`; owner_code: its source text).
+    owner: tuple[Step, ...] | None = None
+    owner_code: str = ""
+    accessor: str = ""  # `profile`
 
 
 @dataclass(frozen=True)
@@ -213,6 +219,10 @@ class Pair:
     receiver: tuple[Step, ...]  # the create's receiver (`M._default_manager` for `M(...)`)
     written: CallArgs
     handling: Handling = field(default_factory=Handling)
+    # The saved instance's name for `x.save()`: the save writes every field of x, so a check
+    # that looked up `f=x.f` looked up what the save writes.
+    instance: str | None = None
+    changed: tuple[str, ...] = ()  # attributes of that instance set after the check
     scope: Scope | None = None  # where the create runs: both receivers are resolved there
 
 

@@ -10,6 +10,7 @@ looked up.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from flake8_django_goc.find.records import (
     Pair,
     PyCheck,
     Scope,
+    Step,
     Validator,
     Value,
 )
@@ -38,7 +40,7 @@ from flake8_django_goc.rules import (
     Finding,
     fields_text,
 )
-from flake8_django_goc.schema import ModelFacts, Schema
+from flake8_django_goc.schema import UNKNOWN, ModelFacts, Schema, UniqueSet
 from flake8_django_goc.schema.orm import UPDATE_METHODS
 
 
@@ -105,7 +107,7 @@ class _Keys:
     other: tuple[str, ...]  # keys that are no plain column equality
 
 
-def _keys(model: ModelFacts, items: list[tuple[str, Value]]) -> _Keys:
+def _keys(model: ModelFacts, items: list[tuple[str, Value]], schema: Schema | None = None) -> _Keys:
     plain: dict[str, Value] = {}
     iexact: dict[str, Value] = {}
     other: list[str] = []
@@ -114,13 +116,30 @@ def _keys(model: ModelFacts, items: list[tuple[str, Value]]) -> _Keys:
         names = model.field_for_key(field)
         if names is None or len(names) != 1:
             other.append(key)
-        elif not rest:
+        elif not rest or rest == "exact" or _pk_of_relation(model, names[0], rest, schema):
+            # `fk__pk=v` / `fk__id=v` compare the foreign key's own column (no join): `fk_id = v`.
             plain[names[0]] = value
         elif rest == "iexact":
             iexact[names[0]] = value
+        elif rest == "isnull" and value.is_literal and value.literal is True:
+            plain[names[0]] = Value("None", None)  # `f__isnull=True` is `f IS NULL`, as `f=None`
         else:
             other.append(key)
     return _Keys(plain, iexact, tuple(other))
+
+
+def _pk_of_relation(model: ModelFacts, name: str, rest: str, schema: Schema | None) -> bool:
+    """Whether ``name__<rest>`` names a unique column of the related row: one-to-one with the
+    foreign key's own value, so uniqueness over it is uniqueness over the foreign key."""
+    facts = model.fields.get(name)
+    if facts is None or not facts.is_relation or facts.related_label is None:
+        return False
+    if rest == "pk":
+        return True
+    if rest != "id":
+        return False
+    related = schema.models.get(facts.related_label) if schema is not None else None
+    return related is not None and related.pk == ("id",)
 
 
 def _looked_up(target: Target, call: CallSite) -> list[tuple[str, Value]] | None:
@@ -139,8 +158,8 @@ def _looked_up(target: Target, call: CallSite) -> list[tuple[str, Value]] | None
     return items
 
 
-def _written(target: Target, call: CallSite) -> dict[str, Value] | None:
-    if call.args.star_kwargs:
+def _written(target: Target, call: CallSite, opaque_ok: bool = False) -> dict[str, Value] | None:
+    if call.args.star_kwargs and not opaque_ok:
         return None
     keys = _keys(target.model, list(call.args.kwargs))
     written = dict(keys.plain)
@@ -149,6 +168,57 @@ def _written(target: Target, call: CallSite) -> dict[str, Value] | None:
 
 
 # ------------------------------------------------------------------------------- DGC008/DGC009
+
+
+def _one_to_one(
+    check: Check, model: ModelFacts, scope: Scope, target_of: TargetOf
+) -> list[tuple[str, Value]] | None:
+    """``owner.profile`` read in a try that catches ``Profile.DoesNotExist``: the lookup is
+    ``<relation>=owner`` for the one unique relation of Profile to the owner's model. When the
+    owner's model is not known (``user = user or User()``), the accessor must be the default
+    name of the reverse accessor (``profile`` for Profile) of Profile's only unique relation."""
+    assert check.owner is not None
+    chain = (*check.owner, Step("attr", "__class__"), Step("attr", "_default_manager"))
+    owned = target_of("get", chain, CallArgs(), scope)
+    relations = [
+        f
+        for f in model.fields.values()
+        if f.is_relation and f.unique and not f.primary_key and f.related_label is not None
+    ]
+    if owned is not None:
+        owner = owned[0].model
+        labels = {owner.label, _label(owner), *owner.parents}
+        relations = [f for f in relations if f.related_label in labels]
+    elif check.accessor != model.object_name.lower():
+        return None
+    if len(relations) != 1:
+        return None
+    return [(relations[0].name, Value(check.owner_code))]
+
+
+def _add_own_attributes(
+    written: dict[str, Value],
+    items: list[tuple[str, Value]],
+    model: ModelFacts,
+    instance: str,
+    changed: tuple[str, ...],
+) -> None:
+    """A looked-up ``f=x.f`` is what ``x.save()`` writes for f, whatever x was made with,
+    unless the code set x.f after the check."""
+    for key, value in items:
+        names = model.field_for_key(key)
+        if names is None or len(names) != 1:
+            continue
+        facts = model.fields.get(names[0])
+        attributes = {names[0], key}
+        if facts is not None:
+            attributes.add(facts.attname)
+        if model.pk == names:
+            attributes.add("pk")
+        if attributes & set(changed):
+            continue
+        if _norm(value.code) in {f"{instance}.{a}" for a in attributes}:
+            written[names[0]] = value
 
 
 def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -> Finding | None:
@@ -161,20 +231,34 @@ def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -
     model = create_target.model
     if _label(check_target.model) != _label(model):
         return None  # a check on one model, a create of another
-    items = _looked_up(check_target, check_call)
-    written = _written(create_target, create_call)
+    if check.owner is not None:
+        items = _one_to_one(check, check_target.model, scope, target_of)
+    else:
+        items = _looked_up(check_target, check_call)
+    # `create(user=u, **extra)`: Python refuses a second `user`, so the keywords written are
+    # certain; what `extra` adds is not (it may fill another unique set, the primary key
+    # included, or a condition's field): only a covered verdict stands.
+    opaque = bool(create_call.args.star_kwargs)
+    written = _written(create_target, create_call, opaque_ok=True)
     if items is None or written is None:
         return None
-    keys = _keys(model, items)
-    if not keys.plain and not keys.iexact:
-        return None
-    # The create must write every looked-up value: else it is no get-or-create of that row.
-    for field, value in keys.plain.items():
-        if field not in written or not _same(written[field], value):
-            return None
-    for field, value in keys.iexact.items():
-        if field not in written or not _same(written[field], value):
-            return None
+    if pair.instance is not None:
+        _add_own_attributes(written, items, model, pair.instance, pair.changed)
+    keys = _keys(model, items, schema)
+    head = _create_text(pair, create_target)
+    where = f"the check on line {check.line} ({check.text})"
+    looked = {**keys.iexact, **keys.plain}
+    for f, v in looked.items():
+        if f in written and not _same(written[f], v):
+            if not _same_row(model, f, v, written[f], scope):
+                return None  # the create writes another row than the one looked for
+            written[f] = v
+    if not looked or any(f not in written for f in looked):
+        # No get-or-create of the looked-up row as such; still two rows when nothing can stop
+        # the second insert.
+        if opaque:
+            return None  # the hidden values may fill a unique set, the primary key included
+        return _never_stopped(pair, head, where, model, keys, items, written)
     lookup = Lookup(
         plain=dict(keys.plain),
         filter_only=keys.other,
@@ -185,10 +269,19 @@ def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -
         iexact=dict(keys.iexact),
     )
     found = coverage(model, lookup)
-    head = _create_text(pair, create_target)
-    where = f"the check on line {check.line} ({check.text})"
+    if keys.iexact and (found.best is None or found.best.code in (DGC002, DGC004)):
+        # `name__iexact=x` then create(name=x) under a case-sensitive unique name: two requests
+        # with the same x collide (the IntegrityError of DGC009); case variants do not.
+        exact = dataclasses.replace(lookup, plain={**keys.iexact, **keys.plain}, iexact={})
+        as_exact = coverage(model, exact)
+        if as_exact.best is not None and as_exact.best.code not in (DGC002, DGC004):
+            found = as_exact
     fields = tuple(keys.plain) or tuple(keys.iexact)
     if found.best is None or found.best.code in (DGC002, DGC004):
+        if keys.other and _narrower_check_covered(model, keys, schema):
+            return None  # what the other keys select may be what a constraint covers
+        if opaque:
+            return None  # the hidden values may fill a unique set (`id: 1`): DGC009, not DGC008
         return _uncovered_pair(pair, head, where, model, fields, found)
     if found.best.code == DGC003:
         return Finding(
@@ -198,6 +291,8 @@ def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -
             "IntegrityError escapes every handler: a 500. Fix: make it Deferrable.IMMEDIATE and "
             f"use {_suggest(check)}.",
         )
+    if opaque and found.best.unique_set.condition is not None:
+        return None  # the hidden values may fall outside the condition
     handling = pair.handling
     describe = found.best.unique_set.describe()
     if handling.handler_line is None or handling.handler_reraises:
@@ -220,6 +315,106 @@ def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -
             f"`with transaction.atomic():` inside the try, or use {_suggest(check)}.",
         )
     return None
+
+
+def _same_row(model: ModelFacts, field: str, looked: Value, written: Value, scope: Scope) -> bool:
+    """Two spellings of one foreign key value: ``user`` and ``user.pk`` / ``user.id``, or
+    ``group_id`` and ``group`` bound by ``group = Group.objects.get(id=group_id)`` (the
+    instance fetched by that primary key)."""
+    facts = model.fields.get(field)
+    if facts is None or not facts.is_relation:
+        return False
+    for a, b in ((looked, written), (written, looked)):
+        code = _norm(a.code)
+        if _norm(b.code) in (f"{code}.pk", f"{code}.id"):
+            return True
+        fetched = _fetched_by_pk(code, scope)
+        if fetched is not None and _norm(fetched) == _norm(b.code):
+            return True
+    return False
+
+
+def _fetched_by_pk(name: str, scope: Scope) -> str | None:
+    """The primary key value ``name`` was fetched by: ``name = M.objects.get(pk=v)`` -> v."""
+    if not name.isidentifier():
+        return None
+    binding = scope.frames[-1].lookup(name, scope.order) if scope.frames else None
+    if binding is None or binding.value is None or binding.kind != "assign":
+        return None
+    value = binding.value
+    if len(value) < 3 or value[-2].kind != "attr" or value[-2].name not in ("get", "aget"):
+        return None
+    args = value[-1].args
+    if value[-1].kind != "call" or args is None or args.positional or len(args.kwargs) != 1:
+        return None
+    key, found = args.kwargs[0]
+    return found.code if key in ("pk", "id") else None
+
+
+def _narrower_check_covered(model: ModelFacts, keys: _Keys, schema: Schema) -> bool:
+    """Whether an enforced unique set lies within the fields the check selects by, counting the
+    fields its other keys (``group__name=...``, ``day__gte=...``) go through."""
+    fields = set(keys.plain) | set(keys.iexact)
+    for key in keys.other:
+        names = model.field_for_key(key.partition("__")[0])
+        if names is not None:
+            fields.update(names)
+    return any(not u.unenforced_reason and set(u.fields) <= fields for u in model.unique_sets)
+
+
+def _fresh(model: ModelFacts, name: str, unique_set: UniqueSet) -> bool:
+    """Whether two INSERTs that do not write the field never collide on it: an AutoField, a
+    primary key with a callable default (``uuid4``), or NULL where NULLs are distinct. (Another
+    callable default may well return the same value twice: ``get_current_domain``.)"""
+    facts = model.fields.get(name)
+    if facts is None:
+        return False
+    if facts.auto or (facts.primary_key and facts.default is UNKNOWN):
+        return True
+    return facts.null and facts.default is None and unique_set.nulls_distinct is not False
+
+
+def _may_collide(model: ModelFacts, written: dict[str, Value]) -> bool:
+    """Whether some enforced unique set could reject the second of two such INSERTs: every
+    field of it written, or filled with the same value (a constant default, an empty string)."""
+    for unique_set in model.unique_sets:
+        if unique_set.unenforced_reason:
+            continue
+        if all(f in written or not _fresh(model, f, unique_set) for f in unique_set.fields):
+            return True
+    return False
+
+
+def _never_stopped(
+    pair: Pair,
+    head: str,
+    where: str,
+    model: ModelFacts,
+    keys: _Keys,
+    items: list[tuple[str, Value]],
+    written: dict[str, Value],
+) -> Finding | None:
+    """DGC008 for a create that writes only part of what the check looked up (the rest is
+    derived, in ``save()``), or after a check with no lookup at all (``if not M.objects.exists()``:
+    a single row): sound only when no unique set of the model could reject a second INSERT."""
+    looked = {**keys.iexact, **keys.plain}
+    if items and not any(f in written for f in looked):
+        return None  # a check on other fields than the create writes: no get-or-create
+    if keys.other or _may_collide(model, written):
+        return None
+    label = _label(model)
+    fields = tuple(looked)
+    fix = constraint_fix(model, fields) if fields else None
+    what = f"covers {fields_text(fields)}" if fields else "keeps the table to one row"
+    remedy = f"add {fix.code()} and " if fix is not None else "add a unique constraint and "
+    return Finding(
+        DGC008,
+        f"{head} inserts a row after {where} found none, but no unique constraint on {label} "
+        f"{what}, and every unique set it has gets a new value on each INSERT: two concurrent "
+        "requests can both miss and both insert, leaving duplicate rows. "
+        f"Fix: {remedy}use {_suggest(pair.check)}.",
+        fix,
+    )
 
 
 def _uncovered_pair(
@@ -286,13 +481,79 @@ def _judge_pycheck(
         return None
     target, call = checked
     items = _looked_up(target, call)
-    if items is None:
+    if items == [] and not target.filters and not target.related:
+        return _singleton(c, target, scope, target_of)
+    if items is None or not _asks_for_a_duplicate(target, call, schema):
         return None
-    keys = _keys(target.model, items)
-    if not keys.plain:
+    keys = _keys(target.model, items, schema)
+    if keys.other or not (keys.plain or keys.iexact):
+        # A range, a join, a membership (`__gte`, `role__name`, `__in`): a rule about a set of
+        # rows, which no unique constraint on the row's columns states.
         return None
     what = f"{c.text} followed by raise"
-    return _python_only(target.model, keys.plain, what)
+    return _python_only(target.model, keys.plain, what, keys.iexact)
+
+
+def _singleton(check: Check, target: Target, scope: Scope, target_of: TargetOf) -> Finding | None:
+    """``if M.objects.exists(): raise`` in a method of M itself (a ``save()``, a before-save
+    hook): M is meant to hold one row, which only Python enforces. Elsewhere a check of the
+    whole table is a precondition ("no rows yet"), no uniqueness."""
+    chain = (Step("name", "self"), Step("attr", "__class__"), Step("attr", "_default_manager"))
+    own = target_of("get", chain, CallArgs(), scope)
+    model = target.model
+    if own is None or _label(own[0].model) != _label(model):
+        return None
+    for unique_set in model.unique_sets:
+        if unique_set.unenforced_reason:
+            continue
+        defaults = [
+            model.fields[f].default if f in model.fields else None for f in unique_set.fields
+        ]
+        if all(d is not None and d is not UNKNOWN for d in defaults):
+            return None  # a unique set every row fills alike (a constant default): enforced
+    return Finding(
+        DGC010,
+        f"{check.text} followed by raise checks in Python that {_label(model)} holds a single "
+        "row, but no unique constraint enforces it: two concurrent saves both find the table "
+        "empty and both insert. Fix: add a unique constraint every row fills with the same "
+        "value (for example a field with one allowed value and unique=True), or create the row "
+        "once with get_or_create().",
+    )
+
+
+def _asks_for_a_duplicate(target: Target, call: CallSite, schema: Schema) -> bool:
+    """Whether an ``exists()`` check asks "is there another row with these values", the only
+    question a unique constraint answers: an equality on at least one value the code names
+    (not only the related manager's owner, which asks "has this parent any children", a guard
+    before a delete or a consistency test), and no exclude() other than of the row itself
+    (``.exclude(pk=self.pk)``). A ``Q`` given to filter() only narrows a duplicate check
+    (``remote_url=u`` with overlapping contents): it stays one."""
+    named = list(call.args.kwargs)
+    for chain_filter in target.filters:
+        if chain_filter.origin:
+            continue
+        if chain_filter.method == "exclude":
+            if (
+                chain_filter.args.positional
+                or chain_filter.args.star_kwargs
+                or not all(_names_the_pk(target.model, k) for k, _ in chain_filter.args.kwargs)
+            ):
+                return False
+        elif chain_filter.method == "filter":
+            if chain_filter.implicit is None:
+                named.extend(chain_filter.args.kwargs)
+        else:
+            return False
+    # `filter(parent=self)`: the rows that point at the instance being checked, its children.
+    # `filter(parent__isnull=True)` / `filter(parent=None)`: rows without a parent, no duplicate.
+    return any(
+        _norm(v.code) not in ("self", "None") and not k.endswith("__isnull") for k, v in named
+    )
+
+
+def _names_the_pk(model: ModelFacts, key: str) -> bool:
+    field, _, rest = key.partition("__")
+    return rest in ("", "exact", "in") and model.field_for_key(field) == model.pk
 
 
 def _judge_validator(
@@ -311,19 +572,42 @@ def _judge_validator(
     return _python_only(target.model, plain, f"{validator.kind}(queryset=...)")
 
 
-def _python_only(model: ModelFacts, plain: dict[str, Value], what: str) -> Finding | None:
-    lookup = Lookup(plain, (), {}, None, False, (), {})
-    found = coverage(model, lookup)
-    if found.best is not None and found.best.code in (None, DGC003):
-        return None  # the database enforces it; the check only gives a nicer message
-    fields = tuple(plain)
-    fix = constraint_fix(model, fields)
+def _python_only(
+    model: ModelFacts, plain: dict[str, Value], what: str, iexact: dict[str, Value] | None = None
+) -> Finding | None:
+    iexact = iexact or {}
+    # A case-insensitive check is enforced by a constraint on Lower()/Upper() of the field: the
+    # same value "written" lets coverage() test exactly that. A case-sensitive constraint still
+    # stops exact duplicates; the check only adds case-folding there: no verdict.
+    lookups = [Lookup(plain, (), dict(iexact), None, False, (), dict(iexact))]
+    if iexact:
+        lookups.append(Lookup({**iexact, **plain}, (), {}, None, False, (), {}))
+    for lookup in lookups:
+        found = coverage(model, lookup)
+        if found.best is not None and found.best.code in (None, DGC003):
+            return None  # the database enforces it; the check only gives a nicer message
+    found = coverage(model, lookups[0])
+    # `is_active=False` / `is_default=True` select the rows the rule is about: a condition of
+    # the constraint (a partial one), not a column of it.
+    flags = tuple(
+        (f, v.literal) for f, v in plain.items() if v.is_literal and isinstance(v.literal, bool)
+    )
+    keyed = [f for f in plain if f not in dict(flags)]
+    fields = (*keyed, *(f for f in iexact if f not in plain)) or tuple(f for f, _ in flags)
+    fix = constraint_fix(model, fields, condition=flags)
     remedy = f"add {fix.code()}" if fix is not None else "add a unique constraint"
     extra = "".join(f" {s.describe()} would, but {s.unenforced_reason}." for s in found.unenforced)
+    where = " and ".join(f"{f}={v!r}" for f, v in flags)
+    if flags and fields == tuple(f for f, _ in flags):
+        rule = f"at most one {_label(model)} has {where}"
+    elif flags:
+        rule = f"no other {_label(model)} with {where} has the same {fields_text(fields)}"
+    else:
+        rule = f"no other {_label(model)} has the same {fields_text(fields)}"
     return Finding(
         DGC010,
-        f"{what} checks in Python that no other {_label(model)} has the same "
-        f"{fields_text(fields)}, but no unique constraint enforces it: two concurrent requests "
+        f"{what} checks in Python that {rule}, but no unique constraint enforces it: two "
+        "concurrent requests "
         f"both pass the check and both save.{extra} Fix: {remedy} (keep the check for its "
         "friendlier message).",
         fix,

@@ -26,11 +26,22 @@ RULE = Rule(
         - `if not qs.exists():` (`aexists()`, `if not qs:`, `qs.count() == 0`,
           `len(qs) == 0`, or the `else:` of `if qs.exists():`) followed by a create;
         - `x = qs.first()` (`last()`, `afirst()`, ...) and `if x is None:` / `if not x:`;
-        - `if not qs.update(...):` (or `n = qs.update(...)`, `if n == 0:`) followed by a create.
+        - `if not qs.update(...):` (or `n = qs.update(...)`, `if n == 0:`) followed by a create;
+        - a check stored in a name (`found = qs.exists()`), inside `a and not qs.exists()`, or
+          `if a.exists() or b.exists(): ... else:` with the create;
+        - the reverse one-to-one accessor: `try: user.profile except Profile.DoesNotExist:`;
+        - module-level code (a `try:` that runs at import).
 
+        The create is `create()` / `acreate()`, `M(...).save()`, or `x.save()` of an instance
+        made by `M(...)` in the function (a row read elsewhere is updated, not inserted).
         Both receivers are resolved like a `get_or_create()` receiver (related managers
         included) and must be the same model; the create must write every value the check
-        looked up. It is reported at the call that inserts when no enforced unique set has all
+        looked up (`f=x.f` is what `x.save()` writes; `**params` of a local dict literal that
+        is never changed is read as the literal; keywords named next to `**extra` are
+        certain). A check with no lookup (`if not M.objects.exists():`, a single row) or whose
+        fields the create leaves to `save()` is reported only when no unique set of the model
+        could reject a second INSERT (each holds an AutoField, a primary key default or a
+        distinct NULL). It is reported at the call that inserts when no enforced unique set has all
         its fields among those values — with the traps of DGC001-DGC004: NULLs never collide,
         a conditional constraint must be shown to hold, constraints the database does not
         create do not count.

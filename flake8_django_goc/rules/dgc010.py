@@ -22,6 +22,17 @@ RULE = Rule(
         Reported at the `exists()` call (or the validator) when no enforced unique set of the
         model has all its fields among the checked ones. Not reported when the database
         enforces the uniqueness: then the check only gives a nicer message.
+
+        Only duplicate checks count: an equality on at least one value the code names
+        (`field__iexact` too, enforced by a `Lower()` constraint). These are consistency checks
+        no unique constraint states, and stay silent: range, join and membership lookups
+        (`__gte`, `role__name=`, `__in`), an `exclude()` other than of the row itself, rows
+        without a value (`parent__isnull=True`), and the children of a parent
+        (`self.children.exists()`, `filter(parent=self)`). `if M.objects.exists(): raise` in a
+        method of `M` itself (`save()`, a before-save hook) keeps `M` to a single row, in Python
+        only: reported; a check of the whole table elsewhere is a precondition. Boolean flags
+        in the check (`filter(is_default=True)`: at most one default row) are the condition
+        of the partial constraint the fix offers.
     """,
     why="""
         The check and the save are separate statements: two requests can both pass the check
