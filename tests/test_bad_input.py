@@ -182,6 +182,11 @@ def test_odd_files_do_not_crash(tmp_path: Path) -> None:
     assert "Traceback" not in output and "skipped" not in output, output
     dgc = [line for line in result.stdout.splitlines() if "DGC" in line]
     assert dgc == [
+        # No lookup at all: any row matches, so nothing stops a second one (DGC001).
+        "app/odd.py:2:1: DGC001 Thing.objects.get_or_create() looks up no field, so any row of "
+        "app.Thing matches: on an empty table concurrent calls both insert, and every later "
+        "get_or_create() or get() raises MultipleObjectsReturned. Fix: give the one row a fixed "
+        "primary key, get_or_create(pk=1), or a field with a constant default and unique=True.",
         "app/views.py:5:12: DGC001 Thing.objects.get_or_create() looks up (name) but no unique "
         "constraint on app.Thing covers them: concurrent calls can insert duplicate rows. "
         'Fix: add models.UniqueConstraint(fields=["name"], name="app_thing_name_uniq") (this '

@@ -85,6 +85,12 @@ RULE = Rule(
         Before migrating a new constraint, remove the duplicates the table already holds
         (`fix-models` prints the query that finds them, filtered by a partial constraint's
         condition).
+
+        A call with no lookup at all (`Settings.objects.get_or_create()`, a singleton) matches
+        any row: on an empty table two concurrent calls both insert. It is reported unless a
+        unique field is filled alike by every created row (a constant default, or what
+        `defaults` writes), whose second INSERT fails and is answered with the first row. Give
+        the one row a fixed key instead: `get_or_create(pk=1)`.
     """,
     references=(GET_OR_CREATE, UPDATE_OR_CREATE, CONSTRAINTS, TICKET_12579, TICKET_30199),
     race=True,
