@@ -184,3 +184,22 @@ def test_an_empty_lookup_races_on_postgresql() -> None:
     assert all(t.error is None for t in threads), [t.describe() for t in threads]
     assert sorted(t.value[1] for t in threads) == [False, True], [t.describe() for t in threads]
     assert SiteLock.objects.count() == 1
+
+
+@pytest.mark.usefixtures("django_project")
+def test_each_manager_instance_has_its_own_filter_on_postgresql() -> None:
+    # Formerly DGC011 for both: all_objects is LinkedManager(linked_only=False), which does not
+    # filter, so an unlinked row is found and returned; objects hides it, its INSERT fails on
+    # unique_together and the narrowed retry misses: the IntegrityError escapes.
+    from django.db import IntegrityError
+    from race import reset_database
+    from realworld.case_manager_instances import link, link_any
+    from realworld.models import Membership, Workspace
+
+    reset_database()
+    workspace = Workspace.objects.create(name="links")
+    hidden = Membership.objects.create(workspace=workspace, user_id=5, linked=False)
+    row, created = link_any(workspace, 5)
+    assert (row.pk, created) == (hidden.pk, False)
+    with pytest.raises(IntegrityError):
+        link(workspace, 5)

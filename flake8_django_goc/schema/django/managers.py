@@ -259,9 +259,12 @@ def _override_kwargs(
         tree = _tree(function, cls, warnings)
         if tree is None:
             return ()
+        skipped = _branches_not_taken(tree, manager, function)
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                 continue
+            if id(node) in skipped:
+                continue  # `if self.linked_only:` is False for this manager instance
             inner = node.func.value
             if via is not None:
                 if node.func.attr != via:
@@ -294,6 +297,29 @@ def _override_kwargs(
             return tuple(found)
         return ()
     return ()
+
+
+def _branches_not_taken(tree: Any, manager: Any, function: Any) -> set[int]:
+    """The ids of the nodes under an ``if`` branch this manager instance never takes: the test
+    reads its own state (``if self.linked_only:``, ``if not self.x:``), which differs between
+    ``objects = M()`` and ``all_objects = M(linked_only=False)``. Tests it cannot read leave
+    both branches in."""
+    import ast
+
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.If):
+            continue
+        test, negated = node.test, False
+        while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            test, negated = test.operand, not negated
+        value = _static_value(test, manager, function)
+        if value is UNKNOWN:
+            continue
+        taken = bool(value) != negated
+        for branch in node.orelse if taken else node.body:
+            skipped.update(id(n) for n in ast.walk(branch))
+    return skipped
 
 
 @functools.cache
