@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import ast
+import dataclasses
+import functools
 import gc
 import io
 import multiprocessing
@@ -114,6 +116,8 @@ exit codes:
 
 # ------------------------------------------------------------------------------------- checks
 
+FILES_PER_WORKER = 8  # fewer files than this per worker: no fork
+
 
 class Checker:
     """Checks files one by one and collects the run's results."""
@@ -156,58 +160,70 @@ class Checker:
         note(f"skipped {path}{'' if line is None else f':{line}'}: {reason}")
 
     def check(self, path: str) -> None:
-        item = self._read(path)
-        if item is not None and self._wanted(item) and not self._noqa_file(item):
-            self._record(self._judge(item, _parse(item)))
+        item, error = _prepare(path, self.disable_noqa)
+        if error is not None:
+            self.skip(path, error)
+        elif item is not None and not item.noqa_file:
+            if item.parsed is not None:
+                self._record(self._judge(item, item.parsed))
+            elif self._wanted(item):  # a settings file DGC007 reports on
+                self._settings_file(path)
+
+    def _settings_file(self, path: str) -> None:
+        """A file with no candidate call that DGC007 reports on (read again: the workers send
+        back only the candidates' text)."""
+        try:
+            item = _Prepared(path, read_source(path))
+        except OSError as exc:
+            self.skip(path, _unreadable(exc))
+            return
+        if self.disable_noqa or not any(NOQA_FILE.match(line) for line in item.lines):
+            self._record(self._judge(item, _ParseOutcome()))
 
     def check_all(
         self, paths: Iterable[str], jobs: int = 1, load: Callable[[], Schema] | None = None
     ) -> None:
         """Check ``paths``. With ``load``, the Schema is loaded here, while up to ``jobs`` forked
-        workers parse the candidate files: the parse needs no Schema, so a cold run's Django
-        setup and the libcst work overlap (no fork, e.g. on Windows: one process, in order)."""
+        workers read the files and parse the candidates: neither needs the Schema, so a cold
+        run's Django setup, the reading and the libcst work overlap (no fork, e.g. on Windows:
+        one process, in order)."""
         show = self.progress.show
-        show("reading files")
-        items = [item for item in map(self._read, paths) if item is not None]
-        self.run.checked = len(items)
-        candidates = [i for i in items if could_hold_finding(i.source) and not self._noqa_file(i)]
-        workers = min(jobs, len(candidates))
+        paths = list(paths)
+        prepare = functools.partial(_prepare, disable_noqa=self.disable_noqa)
+        # A worker pays for its fork: a few files are read and parsed here (a pre-commit run).
+        workers = min(jobs, len(paths) // FILES_PER_WORKER)
         pool = None
         if workers >= 2 and "fork" in multiprocessing.get_all_start_methods():
             # A parse makes many objects and no cycles: the cyclic GC would only re-walk them.
             pool = multiprocessing.get_context("fork").Pool(workers, initializer=gc.disable)
         try:
-            pending = pool.map_async(_parse, candidates, chunksize=1) if pool else None
+            # Small chunks: the few files that need a parse must not queue behind one worker.
+            chunk = max(1, min(16, len(paths) // (4 * workers or 1)))
+            pending = pool.map_async(prepare, paths, chunksize=chunk) if pool else None
             if load is not None:
-                show(f"setting Django up; parsing {len(candidates)} of {len(items)} files")
+                show(f"setting Django up; reading {len(paths)} files")
                 self.loaded(load())
-            show(f"parsing {len(candidates)} of {len(items)} files")
-            parsed = pending.get() if pending else [_parse(item) for item in candidates]
+            show(f"reading and parsing {len(paths)} files")
+            prepared = pending.get() if pending else [prepare(path) for path in paths]
         finally:
             if pool is not None:
                 pool.terminate()
-        for done, (item, outcome) in enumerate(zip(candidates, parsed, strict=True), 1):
+        items = []
+        for path, (item, error) in zip(paths, prepared, strict=True):
+            if error is not None:
+                self.skip(path, error)
+            elif item is not None:
+                items.append(item)
+        self.run.checked = len(items)
+        candidates = [item for item in items if item.parsed is not None]
+        for done, item in enumerate(candidates, 1):
             show(f"checking {done}/{len(candidates)} files: {item.path}")
-            self._record(self._judge(item, outcome))
+            assert item.parsed is not None
+            self._record(self._judge(item, item.parsed))
         self.progress.clear()
         for item in items:  # a settings file DGC007 reports on has no call but is checked
-            settings = not could_hold_finding(item.source) and self._wanted(item)
-            if settings and not self._noqa_file(item):
-                self._record(self._judge(item, _ParseOutcome()))
-
-    def _read(self, path: str) -> _Prepared | None:
-        """Read and decode ``path`` as flake8 does (never fails to decode); None (with a note)
-        when it cannot be read."""
-        try:
-            source = read_source(path)
-        except OSError as exc:
-            self.skip(path, f"cannot read it ({type(exc).__name__}: {exc.strerror or exc})")
-            return None
-        return _Prepared(path, source)
-
-    def _noqa_file(self, item: _Prepared) -> bool:
-        """A file-level "flake8" noqa line: flake8 runs no plugin on the file."""
-        return not self.disable_noqa and any(NOQA_FILE.match(line) for line in item.lines)
+            if item.parsed is None and not item.noqa_file and self._wanted(item):
+                self._settings_file(item.path)
 
     def _wanted(self, item: _Prepared) -> bool:
         """The gate, once the Schema is known: a candidate, or a settings file to report on."""
@@ -268,6 +284,10 @@ class Checker:
 class _Prepared:
     path: str
     source: str
+    # Set by _prepare(): the parse of a candidate file (None: not a candidate, whose source is
+    # then left empty), and whether a file-level noqa line makes flake8 skip the file.
+    parsed: _ParseOutcome | None = None
+    noqa_file: bool = False
 
     @property
     def lines(self) -> list[str]:
@@ -294,6 +314,25 @@ class _ParseOutcome:
     calls: Parsed | None = None
     failure: tuple[str, bool] | None = None  # why it was skipped, and whether internal
     line: int | None = None
+
+
+def _prepare(path: str, disable_noqa: bool) -> tuple[_Prepared | None, str | None]:
+    """Read and decode ``path`` as flake8 does, and parse it when it can hold a finding: the
+    file, or why it cannot be read. Runs in the workers; needs no Schema."""
+    try:
+        source = read_source(path)
+    except OSError as exc:
+        return None, _unreadable(exc)
+    if not could_hold_finding(source):
+        return _Prepared(path, ""), None  # the text goes back to the main process only if needed
+    item = _Prepared(path, source)
+    if not disable_noqa and any(NOQA_FILE.match(line) for line in item.lines):
+        return dataclasses.replace(item, noqa_file=True), None
+    return dataclasses.replace(item, parsed=_parse(item)), None
+
+
+def _unreadable(exc: OSError) -> str:
+    return f"cannot read it ({type(exc).__name__}: {exc.strerror or exc})"
 
 
 def _parse(item: _Prepared) -> _ParseOutcome:
