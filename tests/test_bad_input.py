@@ -191,7 +191,7 @@ def test_odd_files_do_not_crash(tmp_path: Path) -> None:
         "constraint on app.Thing covers them: concurrent calls can insert duplicate rows. "
         'Fix: add models.UniqueConstraint(fields=["name"], name="app_thing_name_uniq") (this '
         "makes (name) unique for every row: check that it is the business rule) or look up by a "
-        "unique field (id)."
+        "unique field (id).",
     ], output
     assert "app/syntax.py:1" in result.stdout and "E999" in result.stdout
 
