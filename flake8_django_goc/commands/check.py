@@ -177,7 +177,7 @@ class Checker:
         except OSError as exc:
             self.skip(path, _unreadable(exc))
             return
-        if self.disable_noqa or not any(NOQA_FILE.match(line) for line in item.lines):
+        if not _noqa_file(item, self.disable_noqa):
             self._record(self._judge(item, _ParseOutcome()))
 
     def check_all(
@@ -326,9 +326,14 @@ def _prepare(path: str, disable_noqa: bool) -> tuple[_Prepared | None, str | Non
     if not could_hold_finding(source):
         return _Prepared(path, ""), None  # the text goes back to the main process only if needed
     item = _Prepared(path, source)
-    if not disable_noqa and any(NOQA_FILE.match(line) for line in item.lines):
+    if _noqa_file(item, disable_noqa):
         return dataclasses.replace(item, noqa_file=True), None
     return dataclasses.replace(item, parsed=_parse(item)), None
+
+
+def _noqa_file(item: _Prepared, disable_noqa: bool) -> bool:
+    """A file-level "flake8" noqa line: flake8 runs no plugin on the file."""
+    return not disable_noqa and any(NOQA_FILE.match(line) for line in item.lines)
 
 
 def _unreadable(exc: OSError) -> str:

@@ -32,9 +32,10 @@ def may_hold_pair(source: str) -> bool:
     if any(token in source for token in VALIDATORS):
         return True
     heads = [(m.start(), len(m.group(1)), m.group(2)) for m in _HEADER.finditer(source)]
+    ends = _span_ends(heads, len(source))
     module: list[str] = []  # the text outside top-level definitions
     done = 0
-    for index, (start, indent, kind) in enumerate(heads):
+    for (start, indent, kind), end in zip(heads, ends, strict=True):
         if indent == 0 and start >= done:
             module.append(source[done:start])
             line_end = source.find("\n", start)
@@ -42,12 +43,26 @@ def may_hold_pair(source: str) -> bool:
             done = after.start() if after is not None else len(source)
         if kind == "class":
             continue  # a class body is searched for validators only; its methods have spans
-        end = next((at for at, deeper, _ in heads[index + 1 :] if deeper <= indent), len(source))
         if _holds_finding(source, start, end):
             return True
     module.append(source[done:])
     text = "\n".join(module)
     return _holds_finding(text, 0, len(text))
+
+
+def _span_ends(heads: list[tuple[int, int, str]], length: int) -> list[int]:
+    """For each header, where the next header indented no deeper starts (one pass from the end,
+    keeping the headers not yet closed)."""
+    ends = [length] * len(heads)
+    open_heads: list[tuple[int, int]] = []  # (indent, start), indents increasing towards the top
+    for index in range(len(heads) - 1, -1, -1):
+        start, indent, _ = heads[index]
+        while open_heads and open_heads[-1][0] > indent:
+            open_heads.pop()
+        if open_heads:
+            ends[index] = open_heads[-1][1]
+        open_heads.append((indent, start))
+    return ends
 
 
 def _holds_finding(source: str, start: int, end: int) -> bool:
