@@ -162,8 +162,8 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "jobs",
         "jobs",
-        "processes for the files that hold calls: a number or 'auto' (the default: one "
-        "per CPU), as flake8's -j",
+        "processes that read and parse the files, this one included: a number or 'auto' "
+        "(the default: one per CPU), as flake8's -j",
         (CHECK,),
         metavar="N",
         aliases=("-j",),

@@ -102,6 +102,40 @@ def test_same_findings_as_flake8_on_the_fixture_project(
     assert by_cli.stdout.splitlines() == expected
 
 
+def test_any_number_of_processes_gives_the_same_report(project: Path) -> None:
+    """The files are shared out to this process and the forked workers as they ask: one
+    process, one worker and several must print the same report, each finding and each skipped
+    file under its own path."""
+    for i in range(60):
+        if i % 7 == 3:
+            text = f"def f(:\n    {CALL}\n"  # cannot be parsed: a note naming this file
+        elif i % 3 == 0:
+            text = f"from app.models import Thing\n\n\ndef f{i}():\n    return {CALL}\n"
+        else:
+            text = f"x = {i}\n"
+        write(project, f"app/many/m{i:02}.py", text)
+    runs = {
+        jobs: run_cli("-j", jobs, "--django-settings-module", SETTINGS, "app", cwd=project)
+        for jobs in ("1", "2", "5")
+    }
+    one = runs["1"]
+    assert one.returncode == 2, one.stderr
+    assert "Traceback" not in one.stderr, one.stderr
+    assert [line.split(": ")[1] for line in one.stderr.splitlines()] == [
+        f"skipped app/many/m{i:02}.py:1" for i in range(60) if i % 7 == 3
+    ]
+    assert [line.split(":")[0] for line in one.stdout.splitlines()] == [
+        *(f"app/many/m{i:02}.py" for i in range(60) if i % 3 == 0 and i % 7 != 3),
+        "app/views.py",
+    ]
+    for jobs in ("2", "5"):
+        assert (runs[jobs].returncode, runs[jobs].stdout, runs[jobs].stderr) == (
+            2,
+            one.stdout,
+            one.stderr,
+        ), jobs
+
+
 DYNAMIC = (
     "from app.models import Thing\n\n\ndef f(kw):\n    return Thing.objects.get_or_create(**kw)\n"
 )

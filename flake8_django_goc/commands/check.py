@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
-import functools
 import gc
 import io
 import multiprocessing
@@ -183,31 +182,35 @@ class Checker:
     def check_all(
         self, paths: Iterable[str], jobs: int = 1, load: Callable[[], Schema] | None = None
     ) -> None:
-        """Check ``paths``. With ``load``, the Schema is loaded here, while up to ``jobs`` forked
-        workers read the files and parse the candidates: neither needs the Schema, so a cold
-        run's Django setup, the reading and the libcst work overlap (no fork, e.g. on Windows:
-        one process, in order)."""
+        """Check ``paths`` with up to ``jobs`` processes: this one and forked workers, which
+        read the files and parse the candidates (neither needs the Schema). With ``load``, this
+        process first loads the Schema, then joins the workers: a cold run's Django setup keeps
+        a core busy, so the workers get the others and the setup is not slowed by them (no
+        fork, e.g. on Windows: one process, in order)."""
         show = self.progress.show
         paths = list(paths)
-        prepare = functools.partial(_prepare, disable_noqa=self.disable_noqa)
         # A worker pays for its fork: a few files are read and parsed here (a pre-commit run).
-        workers = min(jobs, len(paths) // FILES_PER_WORKER)
+        forks = min(jobs, len(paths) // FILES_PER_WORKER) - 1 if _CAN_FORK else 0
+        share = _Share(paths, self.disable_noqa, forked=forks >= 1)
         pool = None
-        if workers >= 2 and "fork" in multiprocessing.get_all_start_methods():
-            # A parse makes many objects and no cycles: the cyclic GC would only re-walk them.
-            pool = multiprocessing.get_context("fork").Pool(workers, initializer=gc.disable)
+        if forks >= 1:
+            pool = multiprocessing.get_context("fork").Pool(
+                forks, initializer=_start_worker, initargs=(share,)
+            )
         try:
-            # Small chunks: the few files that need a parse must not queue behind one worker.
-            chunk = max(1, min(16, len(paths) // (4 * workers or 1)))
-            pending = pool.map_async(prepare, paths, chunksize=chunk) if pool else None
+            pending = pool.map_async(_work, range(forks)) if pool else None
             if load is not None:
                 show(f"setting Django up; reading {len(paths)} files")
                 self.loaded(load())
             show(f"reading and parsing {len(paths)} files")
-            prepared = pending.get() if pending else [prepare(path) for path in paths]
+            done = share.work()
+            if pending is not None:
+                for part in pending.get():
+                    done.extend(part)
         finally:
             if pool is not None:
                 pool.terminate()
+        prepared = [outcome for _, outcome in sorted(done, key=lambda pair: pair[0])]
         items = []
         for path, (item, error) in zip(paths, prepared, strict=True):
             if error is not None:
@@ -216,8 +219,8 @@ class Checker:
                 items.append(item)
         self.run.checked = len(items)
         candidates = [item for item in items if item.parsed is not None]
-        for done, item in enumerate(candidates, 1):
-            show(f"checking {done}/{len(candidates)} files: {item.path}")
+        for count, item in enumerate(candidates, 1):
+            show(f"checking {count}/{len(candidates)} files: {item.path}")
             assert item.parsed is not None
             self._record(self._judge(item, item.parsed))
         self.progress.clear()
@@ -314,6 +317,58 @@ class _ParseOutcome:
     calls: Parsed | None = None
     failure: tuple[str, bool] | None = None  # why it was skipped, and whether internal
     line: int | None = None
+
+
+class _Share:
+    """The files of a run, handed out a few at a time to whichever process asks next (a shared
+    counter, inherited by the forked workers): the workers start at once, this process once
+    the Schema is loaded, and none waits while another has files left."""
+
+    CHUNK = 4  # small: the few files that need a parse must not queue behind one process
+
+    def __init__(self, paths: list[str], disable_noqa: bool, forked: bool) -> None:
+        self.paths = paths
+        self.disable_noqa = disable_noqa
+        self.next = multiprocessing.get_context("fork").Value("l", 0) if forked else None
+        self._alone = 0
+
+    def work(self) -> list[tuple[int, tuple[_Prepared | None, str | None]]]:
+        """Prepare files until none is left: each with its index in ``paths``."""
+        done = []
+        enabled = gc.isenabled()
+        gc.disable()  # a parse makes many objects and no cycles: the GC would only re-walk them
+        try:
+            while (start := self._claim()) < len(self.paths):
+                for index in range(start, min(start + self.CHUNK, len(self.paths))):
+                    done.append((index, _prepare(self.paths[index], self.disable_noqa)))
+        finally:
+            if enabled:
+                gc.enable()
+        return done
+
+    def _claim(self) -> int:
+        """The first index of the next chunk no process has taken."""
+        if self.next is None:  # no fork: this process alone
+            start, self._alone = self._alone, self._alone + self.CHUNK
+            return start
+        with self.next.get_lock():
+            start = int(self.next.value)
+            self.next.value = start + self.CHUNK
+        return start
+
+
+_CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
+_shared: _Share | None = None  # a forked worker's share of the run
+
+
+def _start_worker(share: _Share) -> None:
+    global _shared
+    _shared = share
+
+
+def _work(_: int) -> list[tuple[int, tuple[_Prepared | None, str | None]]]:
+    assert _shared is not None, "set by _start_worker"
+    return _shared.work()
 
 
 def _prepare(path: str, disable_noqa: bool) -> tuple[_Prepared | None, str | None]:
