@@ -92,7 +92,7 @@ def _parse_calls(source: str, tree: ast.AST | None) -> Parsed | None:
         positions_from_ast,
     )
 
-    positions = positions_from_ast(tree) if tree is not None else None
+    positions = positions_from_ast(tree, source) if tree is not None else None
     if positions == []:
         return None  # the text mentions the name, but no call has it: skip the libcst parse
     return find_calls(source, positions, tree)

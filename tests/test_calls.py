@@ -173,3 +173,37 @@ def test_sources_with_odd_line_breaks_are_not_reduced() -> None:
     assert without_idle_functions(source, tree, positions_from_ast(tree)) is None
     _, (call,) = find_calls(source, positions_from_ast(tree), tree)
     assert call.line == 4
+
+
+PRUNED_WALK = """\
+@register(M.objects.get_or_create(name="decorator"))
+@other
+def f(a=M.objects.update_or_create(k=1)):
+    x = [M.objects.aget_or_create(k=i) for i in range(3)]
+    y = lambda: M.objects.bulk_create([M()], ignore_conflicts=True)
+    z = f"{M.objects.get_or_create(k=2)}"
+    match x:
+        case [1]:
+            M.objects.get_or_create(k=3)
+    return (M.objects
+        .filter(a=1)
+        .
+        get_or_create(k=4))
+
+
+@decorate(M.objects.get_or_create(k=5))
+class C:
+    def m(self):
+        return 1
+"""
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_the_pruned_walk_finds_every_call(newline: str) -> None:
+    """Only the lines that mention a method's name are walked: decorators above a definition's
+    own line, a call whose name is on its last line, comprehensions and f-strings included."""
+    source = PRUNED_WALK.replace("\n", newline)
+    tree = ast.parse(source)
+    full = positions_from_ast(tree)
+    assert len(full) == 8
+    assert positions_from_ast(tree, source) == full

@@ -134,6 +134,8 @@ def run_pipeline(source: str) -> None:
         _, calls = find_calls(source, positions)
     except libcst.ParserSyntaxError:
         return
+    if tree is not None:  # walking only the lines that mention a name finds the same calls
+        assert positions_from_ast(tree, source) == positions
     if positions is not None and len(positions) == len(calls):
         # The plugin takes positions from ast, matched to libcst's calls by order: they must be
         # the ones libcst computes itself (ast counts columns in UTF-8 bytes, libcst in chars).

@@ -22,8 +22,9 @@ def is_bulk_call(method: str, node: cst.Call) -> bool:
     )
 
 
-def constructed(module: cst.Module, call: cst.Call) -> Constructed | None:
-    """The constructors behind ``call``'s objects, or None when they are not all known."""
+def constructed(call: cst.Call, function: cst.FunctionDef | None) -> Constructed | None:
+    """The constructors behind ``call``'s objects, or None when they are not all known.
+    ``function``: the innermost function holding the call (None: at module or class level)."""
     if not any(a.keyword is not None and a.keyword.value == "ignore_conflicts" for a in call.args):
         return None
     objects = next(
@@ -36,7 +37,6 @@ def constructed(module: cst.Module, call: cst.Call) -> Constructed | None:
     )
     if objects is None:
         return None
-    function = _enclosing_function(module, call)
     if function is None:
         return None
     calls = _shape(objects)
@@ -74,32 +74,6 @@ def _callee(node: cst.BaseExpression) -> tuple[Step, ...] | None:
         base = _callee(node.value)
         return (*base, Step("attr", node.attr.value)) if base is not None else None
     return None
-
-
-class _Enclosing(cst.CSTVisitor):
-    def __init__(self, target: cst.Call) -> None:
-        super().__init__()
-        self.target = target
-        self.stack: list[cst.FunctionDef] = []
-        self.found: cst.FunctionDef | None = None
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        self.stack.append(node)
-        return self.found is None
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.stack.pop()
-
-    def visit_Call(self, node: cst.Call) -> bool:
-        if node is self.target and self.found is None:
-            self.found = self.stack[-1] if self.stack else None
-        return self.found is None
-
-
-def _enclosing_function(module: cst.Module, call: cst.Call) -> cst.FunctionDef | None:
-    visitor = _Enclosing(call)
-    module.visit(visitor)
-    return visitor.found
 
 
 class _Builds(cst.CSTVisitor):

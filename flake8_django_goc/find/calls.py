@@ -17,6 +17,7 @@ import libcst as cst
 
 from flake8_django_goc.find.bulk import constructed, is_bulk_call
 from flake8_django_goc.find.records import (
+    BULK_GATE,
     GATE,
     Binding,
     CallArgs,
@@ -36,27 +37,68 @@ from flake8_django_goc.schema.orm import BULK_METHODS, BULK_OPTIONS, METHODS
 __all__ = ["GATE", "METHODS", "could_contain_call", "find_calls", "positions_from_ast"]
 
 
-def positions_from_ast(tree: ast.AST) -> list[tuple[int, int]]:
-    """(line, col) of every candidate call, in the order libcst's traversal meets them."""
-    found = [
-        (node.lineno, node.col_offset, -(node.end_lineno or 0), -(node.end_col_offset or 0))
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and (
-            node.func.attr in METHODS
-            or (
-                node.func.attr in BULK_METHODS
-                and any(k.arg in BULK_OPTIONS for k in node.keywords)  # as _Finder.visit_Call
+def positions_from_ast(tree: ast.AST, source: str | None = None) -> list[tuple[int, int]]:
+    """(line, col) of every candidate call, in the order libcst's traversal meets them.
+
+    With ``source`` (the tree's text), only the statements and expressions whose lines mention a
+    method's name are walked: a call's method name is on one of the call's own lines, and most
+    of a module never mentions it."""
+    lines = _gate_lines(source) if source is not None else None
+    found = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and (
+                node.func.attr in METHODS
+                or (
+                    node.func.attr in BULK_METHODS
+                    and any(k.arg in BULK_OPTIONS for k in node.keywords)  # as _Finder.visit_Call
+                )
             )
-        )
-    ]
+        ):
+            found.append(
+                (node.lineno, node.col_offset, -(node.end_lineno or 0), -(node.end_col_offset or 0))
+            )
+        for child in ast.iter_child_nodes(node):
+            if lines is None or _may_mention(child, lines):
+                stack.append(child)
     found.sort()  # source order; a call and its receiver call share a start: the outer one first
     return [(line, col) for line, col, _, _ in found]
 
 
+def _gate_lines(source: str) -> list[int] | None:
+    """The sorted numbers of the lines holding a gate word; None when counting ``\n`` could
+    disagree with the tokenizer's line numbers (a lone CR, a form feed...)."""
+    if _ODD_BREAKS.search(source) or ("\r" in source and _LONE_CR.search(source)):
+        return None
+    found: set[int] = set()
+    for word in (GATE, BULK_GATE):
+        start = source.find(word)
+        while start != -1:
+            found.add(source.count("\n", 0, start) + 1)
+            start = source.find(word, start + 1)
+    return sorted(found)
+
+
+def _may_mention(node: ast.AST, lines: list[int]) -> bool:
+    """Whether ``node``'s lines (a definition's decorators included) hold a gate word; a node
+    without a position (``arguments``, ``comprehension``...) may."""
+    first = getattr(node, "lineno", None)
+    if first is None:
+        return True
+    for decorator in getattr(node, "decorator_list", ()):
+        first = min(first, decorator.lineno)
+    last = getattr(node, "end_lineno", None) or first
+    index = bisect.bisect_left(lines, first)
+    return index < len(lines) and lines[index] <= last
+
+
 # Characters str.splitlines() treats as line breaks but Python's tokenizer does not.
 _ODD_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_LONE_CR = re.compile("\r(?!\n)")  # a line break of its own, which str.count("\n") misses
 
 
 def without_idle_functions(
@@ -176,6 +218,7 @@ class _Finder(cst.CSTVisitor):
         self.with_items: list[str] = []
         self.local_calls: list[LocalCall] = []
         self.top_functions: set[str] = set()
+        self.functions: list[cst.FunctionDef] = []  # the definitions holding the node visited
         self.connected: dict[str, str] = {}
         self.order = 0
 
@@ -236,9 +279,11 @@ class _Finder(cst.CSTVisitor):
             annotation = self.code(param.annotation.annotation) if param.annotation else None
             frame.bindings.append(Binding(param.name.value, -1, None, annotation=annotation))
         self.scope.append(frame)
+        self.functions.append(node)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.scope.pop()
+        self.functions.pop()
 
     # -- bindings: what a name holds, for resolving `basket.lines.get_or_create(...)` ----------
     def bind(self, target: cst.BaseExpression, value: cst.BaseExpression | None, **kw: Any) -> None:
@@ -309,7 +354,9 @@ class _Finder(cst.CSTVisitor):
         func = node.func
         if not (isinstance(func, cst.Attribute) and func.attr.value in METHODS):
             if isinstance(func, cst.Attribute) and is_bulk_call(func.attr.value, node):
-                self.add_call(node, func, constructed(self.module, node))  # DGC012
+                self.add_call(
+                    node, func, constructed(node, self.functions[-1] if self.functions else None)
+                )
             elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
                 self.other_call(func.value.value, func.attr.value, node)
             elif isinstance(func, cst.Name) and node.args:
