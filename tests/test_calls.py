@@ -138,6 +138,10 @@ async def busy(shelf: Shelf):
 class Views:
     def one_liner(self): return 1
 
+    @property
+    def idle_method(self):
+        return self.pk
+
     def other(self):
         if True:
             pass
@@ -155,6 +159,10 @@ def test_idle_function_bodies_are_dropped_before_libcst_sees_them(newline: str) 
     reduced = without_idle_functions(source, tree, positions)
     assert reduced is not None
     assert "yield i" not in reduced and "range(3)" not in reduced
+    assert "def idle(a):" in reduced  # a module-level function keeps its header
+    # A method or a nested function without a call goes whole, with its decorators.
+    assert "inner_idle" not in reduced and "one_liner" not in reduced
+    assert "idle_method" not in reduced and "@property" not in reduced
     assert 'get_or_create(name="decorator")' in reduced and "aget_or_create" in reduced
     ast.parse(reduced)  # still valid Python
     _, full = find_calls(source, positions)

@@ -104,39 +104,51 @@ _LONE_CR = re.compile("\r(?!\n)")  # a line break of its own, which str.count("\
 def without_idle_functions(
     source: str, tree: ast.AST, positions: Sequence[tuple[int, int]]
 ) -> str | None:
-    """``source`` with the body of every function that holds no candidate call replaced by
-    ``...``; None when nothing can be dropped.
+    """``source`` without the functions that hold no candidate call; None when nothing can be
+    dropped. A module-level function keeps its header (its name is in ``top_functions``, for
+    the calls that pass it a model), with ``...`` for a body; a method or a nested function
+    goes whole, decorators included, leaving ``...`` in its place.
 
-    Calls are scoped, so such a body can neither hold a call nor bind a name a call uses; most
-    code lives in them, and libcst's parse and traversal cost grows with the code it sees. Lines
-    are kept one for one outside the dropped bodies (positions come from ``tree`` anyway)."""
+    Calls are scoped, so such a body can neither hold a call nor bind a name a call uses, and a
+    ``def`` inside a class or a function binds nothing the finder reads; most code lives in
+    them, and libcst's parse and traversal cost grows with the code it sees. Positions come from
+    ``tree``, so the lines need not stay where they were."""
     if _ODD_BREAKS.search(source):
         return None
     call_lines = sorted({line for line, _ in positions})
-    dropped: list[tuple[int, int, str]] = []  # first and last body line, indentation
+    dropped: list[tuple[int, int, str]] = []  # first and last line dropped, indentation
     lines = source.splitlines(keepends=True)
 
-    def visit(statements: Iterable[ast.AST]) -> None:
+    def indent_of(line_number: int) -> str:
+        line = lines[line_number - 1]
+        return line[: len(line) - len(line.lstrip(" \t"))]
+
+    def visit(statements: Iterable[ast.AST], module_level: bool) -> None:
         for node in statements:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
                 end = node.end_lineno or node.lineno
                 index = bisect.bisect_left(call_lines, start)
                 if index < len(call_lines) and call_lines[index] <= end:
-                    visit(node.body)  # it holds a call: keep it, drop what it nests
+                    visit(node.body, False)  # it holds a call: keep it, drop what it nests
+                    continue
+                if end > len(lines):
+                    continue
+                if not module_level:
+                    dropped.append((start, end, indent_of(start)))
                     continue
                 first = node.body[0].lineno
-                if first > node.lineno and first <= end <= len(lines):
-                    line = lines[first - 1]
-                    indent = line[: len(line) - len(line.lstrip(" \t"))]
-                    dropped.append((first, end, indent))
+                if first > node.lineno and first <= end:
+                    dropped.append((first, end, indent_of(first)))
                 continue
+            # A class body is not module level; an if/try/with/match block keeps its level.
+            inner = module_level and not isinstance(node, ast.ClassDef)
             for block in ("body", "orelse", "finalbody", "handlers", "cases"):
                 children = getattr(node, block, None)
                 if isinstance(children, list):
-                    visit(children)
+                    visit(children, inner)
 
-    visit(getattr(tree, "body", []))
+    visit(getattr(tree, "body", []), True)
     if not dropped:
         return None
     parts: list[str] = []
