@@ -33,8 +33,16 @@ labellers only (deliberately over-inclusive; most candidates are not races):
   kind d  a ``bulk_create(`` call with ``ignore_conflicts=`` or ``update_conflicts=``.
           line/col: the call.
   kind e  a DRF ``UniqueValidator(`` / ``UniqueTogetherValidator(`` construction. line/col: the call.
+  kind f  an ``if`` whose test holds a check as in kind b, whose branches hold no ``.create(`` or
+          ``.save(`` call, and after which a later statement of the same block holds one: the
+          guard clause (``if qs.exists(): return`` then create) and the instance built in a
+          branch and saved after it. line/col: the ``if``.
+  kind g  an ``except X.DoesNotExist`` / ``except ObjectDoesNotExist`` whose handler holds no
+          ``.create(`` or ``.save(`` call, after whose ``try`` a later statement of the same block
+          holds one (``try: return get() except DoesNotExist: pass`` then create; ``x = None`` in
+          the handler, then ``if x is None:``). line/col: the ``except``.
 
-  For a and b, method/receiver name the first ``.create(``/``.save(`` call found in the branch
+  For a, b, f and g, method/receiver name the first ``.create(``/``.save(`` call found in the branch
   and note gives its line; for c the ``.exists()`` receiver; for d the ``bulk_create`` receiver
   (note: the conflict keywords given); for e the validator and its ``queryset`` (note: ``fields``).
 
@@ -176,6 +184,42 @@ class Scanner:
                     if ex and any(isinstance(s, ast.Raise) for s in walk_no_defs(node.body)):
                         recv = segment(self.src, ex[0].func.value) if isinstance(ex[0].func, ast.Attribute) else "-"
                         self.add(node, "exists", recv, "c", "body raises")
+            for block in self.blocks(body):
+                self.later_writes(block, tracked)
+
+    @staticmethod
+    def blocks(body):
+        """Every statement list of a scope (its body, and the bodies nested in its statements)."""
+        yield body
+        for node in walk_no_defs(body):
+            for name in ("body", "orelse", "finalbody"):
+                children = getattr(node, name, None)
+                if isinstance(children, list) and children and isinstance(children[0], ast.stmt):
+                    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                        yield children
+            if isinstance(node, ast.Try):
+                for h in node.handlers:
+                    yield h.body
+
+    def later_writes(self, block, tracked: set[str]) -> None:
+        """Kinds f and g: a check whose own branches do not write, and a write later in the block."""
+        for i, stmt in enumerate(block):
+            if isinstance(stmt, ast.If):
+                check = self.check_in(stmt.test, tracked)
+                if not check or first_write(stmt.body + stmt.orelse) is not None:
+                    continue
+                w = first_write(block[i + 1 :])
+                if w is not None:
+                    self.add(stmt, w.func.attr, segment(self.src, w.func.value), "f",
+                             f"test: {check}; write after the if at line {w.lineno}")
+            elif isinstance(stmt, ast.Try):
+                for h in stmt.handlers:
+                    if not mentions_dne(h.type) or first_write(h.body) is not None:
+                        continue
+                    w = first_write(block[i + 1 :])
+                    if w is not None:
+                        self.add(h, w.func.attr, segment(self.src, w.func.value), "g",
+                                 f"write after the try at line {w.lineno}")
 
     def tracked_names(self, body) -> set[str]:
         names = set()
@@ -297,7 +341,7 @@ def main(argv=None) -> int:
         if not args.no_write:
             pre = f"# {pkg.key}: call sites of {', '.join(METHODS)} (bench/corpus/sites.py)\n"
             write_tsv(os.path.join(corpus.SITES_DIR, f"{pkg.name}.tsv"), SITES_HEADER, sites, pre)
-            pre = f"# {pkg.key}: hand-rolled check-then-create CANDIDATES, kinds a-e (see bench/corpus/sites.py)\n"
+            pre = f"# {pkg.key}: hand-rolled check-then-create CANDIDATES, kinds a-g (see bench/corpus/sites.py)\n"
             write_tsv(os.path.join(corpus.SITES_DIR, f"{pkg.name}.handrolled.tsv"), HANDROLLED_HEADER, hand, pre)
             unp = os.path.join(corpus.SITES_DIR, f"{pkg.name}.unparsed.txt")
             if bad:
