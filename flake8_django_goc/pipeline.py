@@ -81,9 +81,20 @@ def parse_source(source: str, tree: ast.AST | None = None) -> Parsed | None:
     parsed = _parse_calls(source, tree) if could_contain_call(source) else None
     if not handrolled:
         return parsed
-    facts = parsed[0] if parsed is not None else handrolled.facts
-    assert facts is not None  # HandRolled carries the ast's import table when it holds anything
-    return dataclasses.replace(facts, handrolled=handrolled), parsed[1] if parsed else []
+    own = handrolled.facts
+    assert own is not None  # HandRolled carries the ast's import table when it holds anything
+    if parsed is None:
+        return dataclasses.replace(own, handrolled=handrolled), []
+    # libcst saw only the functions that hold a call: the imports made inside the others (where
+    # a hand-written pair may be) come from the ast's table.
+    facts = parsed[0]
+    facts = dataclasses.replace(
+        facts,
+        imports={**own.imports, **facts.imports},
+        classes=facts.classes | own.classes,
+        handrolled=handrolled,
+    )
+    return facts, parsed[1]
 
 
 def _parse_calls(source: str, tree: ast.AST | None) -> Parsed | None:

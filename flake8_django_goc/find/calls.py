@@ -279,7 +279,14 @@ class _Finder(cst.CSTVisitor):
             self.classes.append(".".join(frame.name for frame in self.scope[1:]))
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self.scope.pop()
+        frame = self.scope.pop()
+        if frame.name == "Meta" and self.scope[-1].kind == "class":
+            # A form's or serializer's `class Meta: model = M`, for `self.Meta.model.objects`.
+            self.scope[-1].bindings.extend(
+                dataclasses.replace(b, name="Meta.model")
+                for b in frame.bindings
+                if b.name == "model"
+            )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if len(self.scope) == 1:

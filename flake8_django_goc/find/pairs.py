@@ -46,13 +46,25 @@ _NAMED_CHECKS = frozenset((*FIRST_METHODS, *UPDATE_METHODS, *COUNT_METHODS, *EXI
 
 # Text gate: a pair needs a create and a check; a python check an exists() and a raise.
 _CREATES = ("create(", ".save(", "asave(")
-_CHECKS = ("DoesNotExist", "exists(", "first(", "last(", "count(", "update(", "filter(")
+# A catch-all handler also runs on a get()'s DoesNotExist (`except Exception: create()`).
+_CATCH_ALL_TEXT = ("except Exception", "except BaseException", "except:")
+_CHECKS = (
+    "DoesNotExist",
+    "exists(",
+    "first(",
+    "last(",
+    "count(",
+    "update(",
+    "filter(",
+    *_CATCH_ALL_TEXT,
+)
 VALIDATORS = ("UniqueValidator", "UniqueTogetherValidator")
 
 
 # Exceptions whose handler sees an IntegrityError (django.db's hierarchy, and the catch-alls).
 _INTEGRITY = frozenset({"IntegrityError", "DatabaseError", "Error", "Exception", "BaseException"})
 _MISSING = frozenset({"DoesNotExist", "ObjectDoesNotExist"})
+_CATCH_ALL = frozenset({"Exception", "BaseException"})  # a bare except too
 
 
 def could_contain_pair(source: str) -> bool:
@@ -204,8 +216,12 @@ def _if_check(
         negated, test = True, test.operand
     if isinstance(test, ast.Await):
         test = test.value
+    if isinstance(test, ast.NamedExpr):
+        test = test.target  # `if not (x := qs.first()):` — x is in names
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
         left, op, right = test.left, test.ops[0], test.comparators[0]
+        if isinstance(left, ast.NamedExpr):
+            left = left.target
         if isinstance(left, ast.Name) and left.id in names and isinstance(right, ast.Constant):
             named = names[left.id]
             if right.value is None and isinstance(op, (ast.Is, ast.IsNot)):
@@ -218,11 +234,19 @@ def _if_check(
         zero_test = _zero(right) and isinstance(op, (ast.Eq, ast.NotEq, ast.Gt))
         if counted is not None and counted.method in counts and zero_test:
             return _plain(counted, isinstance(op, ast.Eq) != negated)
+        none_test = isinstance(right, ast.Constant) and right.value is None
+        if (
+            counted is not None
+            and counted.method in FIRST_METHODS
+            and none_test
+            and isinstance(op, (ast.Is, ast.IsNot))
+        ):  # `qs.first() is None`
+            return _plain(counted, isinstance(op, ast.Is) != negated)
         return None
     if isinstance(test, ast.Name) and test.id in names:
         return _plain(names[test.id], negated)
     check = _check_of(test, dicts)
-    if check is None or check.method in ("get", "aget", "first", "afirst", "last", "alast"):
+    if check is None or check.method in GET_METHODS:
         return None
     if check.method == "bool" and not negated:
         return None  # `if qs:` alone is too common to read as a check
@@ -239,7 +263,7 @@ def _raises(body: list[ast.stmt]) -> bool:
 
 def _catches(handler: ast.ExceptHandler, names: frozenset[str]) -> bool:
     if handler.type is None:
-        return names is _INTEGRITY  # a bare except sees the IntegrityError, not a miss
+        return True  # a bare except catches everything
     types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
     return any(_last_name(t) in names for t in types)
 
@@ -249,12 +273,15 @@ class _Context:
     outer_atomic: bool = False
     handler: ast.ExceptHandler | None = None  # the innermost IntegrityError handler
     own_atomic: bool = False  # an atomic() block opened inside that handler's try
+    enclosing_atomic: bool = False  # an atomic() open where that handler's try starts
     # Where select_for_update() first ran inside atomic(): a check after it is serialised (a
     # lock of the check's own rows starts where the check does, and locks no missing row).
     lock: tuple[int, int] | None = None
 
     def copy(self, **changes: Any) -> _Context:
-        new = _Context(self.outer_atomic, self.handler, self.own_atomic, self.lock)
+        new = _Context(
+            self.outer_atomic, self.handler, self.own_atomic, self.enclosing_atomic, self.lock
+        )
         for name, change in changes.items():
             setattr(new, name, change)
         return new
@@ -269,6 +296,25 @@ class _Pending:
     done: bool = False
     # (name, attribute) assigned on the missing path before the insert: `x.f = v`.
     changed: set[tuple[str, str]] = field(default_factory=set)
+    # After the branch that built it: only this instance's save() inserts on the missing path
+    # (`if x is None: x = M(...)` then `x.save()`); other creates after it run either way.
+    only: str | None = None
+    refuses: bool = False  # the found path raises
+
+
+Built = dict[str, tuple[ast.Call | None, list[ast.keyword]]]  # x = M(...); x.f = v
+
+
+@dataclass
+class _After:
+    """What a statement leaves for the rest of its block: the statements after an `if` whose
+    found path exits, or after a `try` whose body exits, run only after a miss (``pending``);
+    an instance built on the missing path (``built``); a name falsy exactly after a miss
+    (``try: x = qs.get() except DoesNotExist: x = None``)."""
+
+    pending: _Pending | None = None
+    built: Built = field(default_factory=dict)
+    names: dict[str, Check] = field(default_factory=dict)
 
 
 class _Finder:
@@ -278,7 +324,7 @@ class _Finder:
         self.validators: list[Validator] = []
         self.dicts: Dicts = {}
         self.made: dict[str, ast.Call] = {}  # x = M(...) anywhere before, in source order
-        self.built: list[dict[str, tuple[ast.Call | None, list[ast.keyword]]]] = []
+        self.built: list[Built] = []
 
     # -- functions -----------------------------------------------------------------------------
     def module_statement(self, node: ast.stmt) -> None:
@@ -292,7 +338,7 @@ class _Finder:
         self.made = {}
         self.block(node.body, ctx, None)
 
-    def block(self, body: list[ast.stmt], ctx: _Context, pending: _Pending | None) -> None:
+    def block(self, body: list[ast.stmt], ctx: _Context, pending: _Pending | None) -> Built:
         names: dict[str, Check] = {}  # x = qs.first() / n = qs.update(...), for a later `if x`
         # x = M(...); x.f = v: what the enclosing block built before this one runs holds here.
         outer = self.built[-1] if self.built else None
@@ -300,6 +346,7 @@ class _Finder:
         self.built.append(built)
         self.statements(body, ctx, pending, names, built)
         self.built.pop()
+        return built
 
     def statements(
         self,
@@ -307,7 +354,7 @@ class _Finder:
         ctx: _Context,
         pending: _Pending | None,
         names: dict[str, Check],
-        built: dict[str, tuple[ast.Call | None, list[ast.keyword]]],
+        built: Built,
     ) -> None:
         for stmt in body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -322,7 +369,11 @@ class _Finder:
                     instance = saved[0].func.value  # type: ignore[attr-defined]
                     if isinstance(instance, ast.Name):
                         self.made.pop(instance.id, None)  # in the table now: a save() updates
-            self.statement(stmt, ctx, pending, names)
+            after = self.statement(stmt, ctx, pending, names)
+            if after is not None:
+                pending = after.pending or pending
+                built.update(after.built)
+                names.update(after.names)
 
     def locks(self, stmt: ast.stmt) -> tuple[int, int] | None:
         if isinstance(stmt, (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.While)):
@@ -334,7 +385,7 @@ class _Finder:
 
     def statement(
         self, stmt: ast.stmt, ctx: _Context, pending: _Pending | None, names: dict[str, Check]
-    ) -> None:
+    ) -> _After | None:
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             source = stmt.value
@@ -351,17 +402,15 @@ class _Finder:
                         names[target.id] = check  # type: ignore[assignment]
                     elif names:
                         names.pop(target.id, None)
-            return
+            return None
         if self.made and isinstance(stmt, (ast.For, ast.AsyncFor)):
             for bound in _walk_here(stmt.target):
                 if isinstance(bound, ast.Name):
                     self.made.pop(bound.id, None)
         if isinstance(stmt, ast.If):
-            self.if_statement(stmt, ctx, pending, names)
-            return
+            return self.if_statement(stmt, ctx, pending, names)
         if isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
-            self.try_statement(stmt, ctx, pending)  # type: ignore[arg-type]
-            return
+            return self.try_statement(stmt, ctx, pending)  # type: ignore[arg-type]
         if isinstance(stmt, (ast.With, ast.AsyncWith)):
             atomic = any(_is_atomic(item.context_expr) for item in stmt.items)
             inner = ctx.copy(
@@ -370,17 +419,24 @@ class _Finder:
             )
             self.block(stmt.body, inner, pending)
             ctx.lock = ctx.lock or inner.lock
-            return
+            return None
         for block in ("body", "orelse"):
             children = getattr(stmt, block, None)
             if isinstance(children, list) and not isinstance(stmt, ast.ClassDef):
                 self.block(children, ctx.copy(), pending)
+        return None
 
     def if_statement(
         self, stmt: ast.If, ctx: _Context, pending: _Pending | None, names: dict[str, Check]
-    ) -> None:
+    ) -> _After | None:
+        for node in ast.walk(stmt.test):  # `if (x := qs.first()) is None:` names x too
+            if isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
+                named = _check_of(node.value, self.dicts)
+                if named is not None and named.method in _NAMED_CHECKS:
+                    names[node.target.id] = named
         found = _if_check(stmt.test, names, self.dicts)
         body_pending = else_pending = pending
+        fresh: _Pending | None = None
         if found is not None:
             check, missing, found_path = found
             fresh = _Pending(check)
@@ -394,27 +450,58 @@ class _Finder:
                 and _raises(stmt.body)
             ):
                 self.checks.append(PyCheck(check, serialised=ctx.serialises(check)))
-        self.block(stmt.body, ctx.copy(), body_pending)
-        self.block(stmt.orelse, ctx.copy(), else_pending)
+        body_built = self.block(stmt.body, ctx.copy(), body_pending)
+        else_built = self.block(stmt.orelse, ctx.copy(), else_pending)
+        if found is None or fresh is None or fresh.done:
+            return None
+        missing = found[1]
+        if missing is None:
+            return None
+        other = stmt.orelse if missing == "body" else stmt.body
+        fresh.refuses = _raises(other)
+        return _after_miss(fresh, _exits(other), body_built if missing == "body" else else_built)
 
-    def try_statement(self, stmt: ast.Try, ctx: _Context, pending: _Pending | None) -> None:
-        missing = [h for h in stmt.handlers if _catches(h, _MISSING)]
+    def try_statement(
+        self, stmt: ast.Try, ctx: _Context, pending: _Pending | None
+    ) -> _After | None:
+        # `except Exception:` (or a bare except) also runs on the get()'s DoesNotExist.
+        missing = [h for h in stmt.handlers if _catches(h, _MISSING | _CATCH_ALL)]
         integrity = [h for h in stmt.handlers if _catches(h, _INTEGRITY)]
         body_ctx = ctx.copy()
         if integrity:
-            body_ctx = ctx.copy(handler=integrity[0], own_atomic=False)
+            body_ctx = ctx.copy(
+                handler=integrity[0], own_atomic=False, enclosing_atomic=ctx.outer_atomic
+            )
         check = self.get_in(stmt.body) if missing else None
         if check is None and missing:
             check = _accessor_in(stmt.body, missing)
         self.block(stmt.body, body_ctx, pending)
         ctx.lock = ctx.lock or body_ctx.lock
+        after: _After | None = None
         for handler in stmt.handlers:
             handler_pending = pending
             if handler in missing and check is not None:
                 handler_pending = _Pending(check)
-            self.block(handler.body, ctx.copy(), handler_pending)
+            built = self.block(handler.body, ctx.copy(), handler_pending)
+            if handler_pending is None or handler_pending is pending or handler_pending.done:
+                continue
+            # The rest of the block after the try: only the missing path reaches it when the
+            # body exits (`try: return qs.get() except DoesNotExist: pass`) and so does every
+            # other handler.
+            others = [h for h in stmt.handlers if h is not handler]
+            exits = _exits(stmt.body) and all(_exits(h.body) for h in others)
+            after = _after_miss(handler_pending, exits, built) or after
         self.block(stmt.orelse, ctx.copy(), pending)
         self.block(stmt.finalbody, ctx.copy(), pending)
+        if check is not None and check.owner is None:
+            # `try: x = qs.get(...) except DoesNotExist: x = None` (a row is always truthy), or
+            # `try: qs.get(...); found = True except DoesNotExist: found = False`: x is falsy
+            # after a miss only.
+            name = _assigned_from(stmt.body, check) or _flag(stmt.body, missing, check)
+            if name is not None:
+                after = after or _After()
+                after.names[name] = check
+        return after
 
     def get_in(self, body: list[ast.stmt]) -> Check | None:
         """The get() whose DoesNotExist the handler catches: the first one in the try body."""
@@ -433,7 +520,7 @@ class _Finder:
         stmt: ast.stmt,
         ctx: _Context,
         pending: _Pending,
-        built: dict[str, tuple[ast.Call | None, list[ast.keyword]]],
+        built: Built,
     ) -> None:
         if isinstance(stmt, (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.While)):
             return  # nested blocks are searched when they are visited, with their context
@@ -463,7 +550,7 @@ class _Finder:
             call, method = found
             func = call.func
             assert isinstance(func, ast.Attribute)
-            if method in CREATE_METHODS:
+            if method in CREATE_METHODS and pending.only is None:
                 receiver = steps(func.value, self.dicts)
                 if receiver is None:
                     continue
@@ -473,9 +560,11 @@ class _Finder:
                 continue
             instance: str | None = None
             constructor: ast.Call | None
+            if pending.only is not None and not isinstance(func.value, ast.Name):
+                continue
             if isinstance(func.value, ast.Call) and _constructor(func.value):
                 constructor, keywords = func.value, list(func.value.keywords)  # M(...).save()
-            elif isinstance(func.value, ast.Name):
+            elif isinstance(func.value, ast.Name) and pending.only in (None, func.value.id):
                 instance = func.value.id
                 constructor, keywords = built.get(instance, (None, []))
                 if constructor is None and instance in self.made:
@@ -483,10 +572,18 @@ class _Finder:
                     keywords = [*constructor.keywords, *keywords]
             else:
                 continue
-            if constructor is None:
+            if constructor is not None:
+                chain = steps(constructor.func, self.dicts)
+                fake = ast.Call(func=constructor.func, args=constructor.args, keywords=keywords)
+            elif instance is not None and _clears_pk(keywords):
+                # `x.pk = None; x.save()` on the missing path: a copy, inserted as a new row of
+                # x's own model (judge falls back to the check's model when x's is not known
+                # and the check looked up x's own attributes).
+                chain = (Step("name", instance), Step("attr", "__class__"))
+                kept = [k for k in keywords if k.arg not in ("pk", "id")]
+                fake = ast.Call(func=ast.Name(instance), args=[], keywords=kept)
+            else:
                 continue  # maybe a row read before: its save() is an UPDATE, no insert
-            chain = steps(constructor.func, self.dicts)
-            fake = ast.Call(func=constructor.func, args=constructor.args, keywords=keywords)
             if chain is None:
                 continue
             receiver = (*chain, Step("attr", "_default_manager"))
@@ -509,15 +606,14 @@ class _Finder:
     ) -> None:
         pending.done = True
         handler = ctx.handler
-        reraises = handler is not None and all(
-            isinstance(s, ast.Raise) and s.exc is None for s in handler.body
-        )
+        reraises = handler is not None and _reraises(handler)
         handling = Handling(
             handler_line=handler.lineno if handler is not None else None,
             handler_reraises=reraises,
             own_atomic=ctx.own_atomic,
             outer_atomic=ctx.outer_atomic,
             serialised=ctx.serialises(pending.check),
+            enclosing_atomic=ctx.enclosing_atomic,
         )
         self.pairs.append(
             Pair(
@@ -530,6 +626,7 @@ class _Finder:
                 handling,
                 instance=instance,
                 changed=changed,
+                refuses=pending.refuses,
             )
         )
 
@@ -539,12 +636,9 @@ class _Finder:
             if not isinstance(stmt, ast.Assign):
                 continue
             target = stmt.targets[0]
-            for call in _walk_here(stmt):
-                if not isinstance(call, ast.Call):
-                    continue
+            name = target.id if isinstance(target, ast.Name) else None
+            for call, field_name in _validator_calls(stmt.value, name):
                 kind = _last_name(call.func)
-                if kind not in VALIDATORS:
-                    continue
                 queryset = next((k.value for k in call.keywords if k.arg == "queryset"), None)
                 if queryset is None and call.args:
                     queryset = call.args[0]
@@ -552,8 +646,16 @@ class _Finder:
                 if receiver is None:
                     continue
                 fields: tuple[str, ...] = ()
-                if kind == "UniqueValidator" and isinstance(target, ast.Name):
-                    fields = (target.id,)
+                lookup = next((k.value for k in call.keywords if k.arg == "lookup"), None)
+                iexact = isinstance(lookup, ast.Constant) and lookup.value == "iexact"
+                if (
+                    lookup is not None
+                    and not iexact
+                    and not (isinstance(lookup, ast.Constant) and lookup.value == "exact")
+                ):
+                    continue  # `lookup="icontains"`: no equality a unique constraint states
+                if kind == "UniqueValidator" and field_name is not None:
+                    fields = (f"{field_name}__iexact",) if iexact else (field_name,)
                 elif kind == "UniqueTogetherValidator":
                     listed = next((k.value for k in call.keywords if k.arg == "fields"), None)
                     if listed is None and len(call.args) > 1:
@@ -567,9 +669,137 @@ class _Finder:
                     )
 
 
+def _clears_pk(keywords: list[ast.keyword]) -> bool:
+    """``x.pk = None`` / ``x.id = None`` among the attributes set: the next save() inserts."""
+    return any(
+        k.arg in ("pk", "id") and isinstance(k.value, ast.Constant) and k.value.value is None
+        for k in keywords
+    )
+
+
+def _reraises(handler: ast.ExceptHandler) -> bool:
+    """Whether the handler lets the IntegrityError go on (`raise`, `raise exc`, after logging
+    it): it handles nothing. Raising another exception (a ValidationError) is an answer."""
+    for stmt in handler.body:
+        if isinstance(stmt, ast.Raise):
+            exc = stmt.exc
+            return exc is None or (isinstance(exc, ast.Name) and exc.id == handler.name)
+        if isinstance(stmt, (ast.Return, ast.Continue, ast.Break)):
+            return False
+    return False
+
+
+def _exits(body: list[ast.stmt]) -> bool:
+    """Whether a block never falls through to the statement after it."""
+    for stmt in body:
+        if isinstance(stmt, (ast.Return, ast.Raise, ast.Continue, ast.Break)):
+            return True
+        if isinstance(stmt, ast.If) and stmt.orelse and _exits(stmt.body) and _exits(stmt.orelse):
+            return True
+        if isinstance(stmt, (ast.With, ast.AsyncWith)) and _exits(stmt.body):
+            return True
+    return False
+
+
+def _after_miss(pending: _Pending, others_exit: bool, built: Built) -> _After | None:
+    """What the missing path leaves for the rest of the block: every statement there when the
+    other paths exit; else only the save() of an instance it built and did not save."""
+    if others_exit:
+        after = _Pending(pending.check, changed=pending.changed, refuses=pending.refuses)
+        return _After(after, built)
+    made = [n for n, (constructor, _) in built.items() if constructor is not None]
+    if len(made) != 1:
+        return None
+    return _After(_Pending(pending.check, changed=pending.changed, only=made[0]), built)
+
+
+def _assigned_from(body: list[ast.stmt], check: Check) -> str | None:
+    """The name the try body binds to the check's get() itself (``x = qs.get(...)``)."""
+    for stmt in body:
+        if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1:
+            continue
+        value = stmt.value.value if isinstance(stmt.value, ast.Await) else stmt.value
+        target = stmt.targets[0]
+        if (value.lineno, value.col_offset) == (check.line, check.col) and isinstance(
+            target, ast.Name
+        ):
+            return target.id
+    return None
+
+
+def _flag(body: list[ast.stmt], handlers: list[ast.ExceptHandler], check: Check) -> str | None:
+    """``found = True`` in the try body after the get(), ``found = False`` in its handlers."""
+
+    def constant(stmt: ast.stmt) -> tuple[str, object] | None:
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and isinstance(stmt.value, ast.Constant)
+        ):
+            return stmt.targets[0].id, stmt.value.value
+        return None
+
+    truthy = {
+        found[0]
+        for stmt in body
+        if stmt.lineno > check.line
+        and (found := constant(stmt)) is not None
+        and found[1] not in (None, False, 0, "")
+    }
+    for name in truthy:
+        falsy = [
+            found[1]
+            for handler in handlers
+            for stmt in handler.body
+            if (found := constant(stmt)) is not None and found[0] == name
+        ]
+        if falsy and all(v in (None, False, 0, "") for v in falsy):
+            return name
+    return None
+
+
+def _validator_calls(
+    node: ast.expr, field_name: str | None
+) -> Iterator[tuple[ast.Call, str | None]]:
+    """DRF validators constructed in a class attribute's value, each with the model field it
+    guards: the attribute's name, the ``source=`` of the serializer field holding it, or the key
+    of ``extra_kwargs = {"email": {"validators": [...]}}``."""
+    if isinstance(node, ast.Call):
+        if _last_name(node.func) in VALIDATORS:
+            yield node, field_name
+            return
+        source = next((k.value for k in node.keywords if k.arg == "source"), None)
+        if isinstance(source, ast.Constant) and isinstance(source.value, str):
+            field_name = source.value.replace(".", "__")
+    if isinstance(node, ast.Dict):
+        for key, item in zip(node.keys, node.values, strict=True):
+            keyed = (
+                key.value
+                if isinstance(key, ast.Constant) and isinstance(key.value, str)
+                else field_name
+            )
+            if keyed != "validators" and field_name == "extra_kwargs":
+                yield from _validator_calls(item, keyed)
+            else:
+                yield from _validator_calls(item, field_name)
+        return
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.keyword):
+            child = child.value
+        if isinstance(child, ast.expr):
+            yield from _validator_calls(child, field_name)
+
+
 def _constructor(node: ast.Call) -> bool:
-    """``M(...)``: a call of a capitalised name or attribute (a class), not ``m.save()``."""
-    return _last_name(node.func)[:1].isupper() and steps(node.func) is not None
+    """``M(...)``: a call of a capitalised name or attribute (a class), not ``m.save()``; or of
+    a model reached by name: ``self.model(...)`` in a manager, ``cls.objects.model(...)``,
+    ``self.__class__(...)``, ``type(self)(...)``."""
+    func = node.func
+    named = _last_name(func)
+    typed = isinstance(func, ast.Call) and _last_name(func.func) == "type"
+    by_name = named[:1].isupper() or named in ("model", "__class__") or typed
+    return by_name and steps(func) is not None
 
 
 def _accessor_in(body: list[ast.stmt], handlers: list[ast.ExceptHandler]) -> Check | None:
@@ -676,7 +906,17 @@ class Hot:
     CREATE = ("create(", "save(")
     EXISTS = ("exists(", "count(")
     # `filter(` alone is no check: `qs = ...filter(...)` is checked by `if not qs:`.
-    CHECK = ("DoesNotExist", "exists(", "if not ", "first(", "count(", "update(", "last(", "len(")
+    CHECK = (
+        "DoesNotExist",
+        "exists(",
+        "if not ",
+        "first(",
+        "count(",
+        "update(",
+        "last(",
+        "len(",
+        *_CATCH_ALL_TEXT,
+    )
     BRANCH = ("if ", "except")  # every shape branches; a test that creates and asserts does not
 
     def __init__(self, source: str) -> None:

@@ -208,6 +208,9 @@ class Handling:
     own_atomic: bool = False  # a `with transaction.atomic()` between that handler and the create
     outer_atomic: bool = False  # the code runs in a transaction opened in this function
     serialised: bool = False  # select_for_update() of another row inside atomic() came first
+    # An atomic() was already open where the handler's try starts: the insert's own atomic()
+    # is then a savepoint, and a deferred constraint fires at a COMMIT outside the try.
+    enclosing_atomic: bool = False
 
 
 @dataclass(frozen=True)
@@ -224,6 +227,9 @@ class Pair:
     instance: str | None = None
     changed: tuple[str, ...] = ()  # attributes of that instance set after the check
     scope: Scope | None = None  # where the create runs: both receivers are resolved there
+    # The check's found path raises (`if qs.exists(): raise ValidationError(...)` before the
+    # insert): the code wants an error, not the existing row.
+    refuses: bool = False
 
 
 @dataclass(frozen=True)

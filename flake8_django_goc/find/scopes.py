@@ -91,8 +91,27 @@ class ScopeBuilder:
                 annotation = ast.unparse(param.annotation) if param.annotation else None
                 frame.bindings.append(Binding(param.arg, -1, None, annotation=annotation))
         _bind_block(node.body, frame)
+        if isinstance(node, ast.ClassDef):
+            frame.bindings.extend(_meta_model(node))
         self._frames[id(node)] = frame
         return frame
+
+
+def _meta_model(node: ast.ClassDef) -> Iterable[Binding]:
+    """``class Meta: model = M`` of a form or serializer, bound as ``Meta.model`` on the class
+    (``self.Meta.model.objects...``)."""
+    for stmt in node.body:
+        if isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
+            for line in stmt.body:
+                if (
+                    isinstance(line, ast.Assign)
+                    and len(line.targets) == 1
+                    and isinstance(line.targets[0], ast.Name)
+                    and line.targets[0].id == "model"
+                ):
+                    found = steps(line.value)
+                    if found is not None:
+                        yield Binding("Meta.model", order_of(line.lineno, 0), found)
 
 
 def _statements(body: Iterable[ast.AST], into_definitions: bool = True) -> Iterable[ast.AST]:

@@ -27,6 +27,7 @@ from flake8_django_goc.find.records import (
     Value,
 )
 from flake8_django_goc.judge.locks import serialised
+from flake8_django_goc.judge.row import Cell, Row
 from flake8_django_goc.judge.verdicts import Coverage, Lookup, constraint_fix, coverage
 from flake8_django_goc.resolve.target import Target, TargetOf
 from flake8_django_goc.rules import (
@@ -179,14 +180,15 @@ def _one_to_one(
     name of the reverse accessor (``profile`` for Profile) of Profile's only unique relation."""
     assert check.owner is not None
     chain = (*check.owner, Step("attr", "__class__"), Step("attr", "_default_manager"))
-    owned = target_of("get", chain, CallArgs(), scope)
+    resolved = target_of("get", chain, CallArgs(), scope)
+    owned = resolved.target if resolved is not None else None
     relations = [
         f
         for f in model.fields.values()
         if f.is_relation and f.unique and not f.primary_key and f.related_label is not None
     ]
     if owned is not None:
-        owner = owned[0].model
+        owner = owned.model
         labels = {owner.label, _label(owner), *owner.parents}
         relations = [f for f in relations if f.related_label in labels]
     elif check.accessor != model.object_name.lower():
@@ -206,7 +208,8 @@ def _add_own_attributes(
     """A looked-up ``f=x.f`` is what ``x.save()`` writes for f, whatever x was made with,
     unless the code set x.f after the check."""
     for key, value in items:
-        names = model.field_for_key(key)
+        field, _, lookup = key.partition("__")
+        names = model.field_for_key(field) if lookup in ("", "exact", "iexact") else None
         if names is None or len(names) != 1:
             continue
         facts = model.fields.get(names[0])
@@ -221,12 +224,62 @@ def _add_own_attributes(
             written[names[0]] = value
 
 
+def _copies_the_looked_up(pair: Pair) -> bool:
+    instance = pair.instance
+    if instance is None or pair.receiver[-2:-1] != (Step("attr", "__class__"),):
+        return False
+    own = f"{instance}."
+    return any(_norm(v.code).startswith(own) for _, v in pair.check.kwargs.kwargs)
+
+
+def _agreed(findings: list[Finding | None], each: bool) -> Finding | None:
+    """One verdict over candidate targets: any finding where each candidate is a real path (a
+    manager class shared by models), else the verdict all of them agree on."""
+    if each:
+        return next((f for f in findings if f is not None), None)
+    codes = {f.code if f is not None else None for f in findings}
+    return findings[0] if len(codes) == 1 else None
+
+
 def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -> Finding | None:
     check = pair.check
     checked = target_of(check.method, check.receiver, check.kwargs, scope)
     created = target_of(pair.create_method, pair.receiver, pair.written, scope)
+    if created is None and checked is not None and _copies_the_looked_up(pair):
+        # `x.pk = None; x.save()` of an x whose type is not known, after a check that looked
+        # up x's own attributes (`get(name=x.name)`): a copy of a row of the checked model.
+        created = dataclasses.replace(
+            checked, call=dataclasses.replace(checked.call, args=pair.written)
+        )
     if checked is None or created is None:
         return None
+    if check.receiver == pair.receiver and len(checked.targets) == len(created.targets):
+        combos = list(zip(checked.targets, created.targets, strict=True))  # the same rows
+    else:
+        combos = [
+            (c, r)
+            for c in checked.targets
+            for r in created.targets
+            if _label(c.model) == _label(r.model)
+        ]
+    if not combos:
+        return None  # a check on one model, a create of another
+    findings = [
+        _judge_pair_on(pair, scope, (c, checked.call), (r, created.call), target_of, schema)
+        for c, r in combos
+    ]
+    return _agreed(findings, checked.each or created.each)
+
+
+def _judge_pair_on(
+    pair: Pair,
+    scope: Scope,
+    checked: tuple[Target, CallSite],
+    created: tuple[Target, CallSite],
+    target_of: TargetOf,
+    schema: Schema,
+) -> Finding | None:
+    check = pair.check
     (check_target, check_call), (create_target, create_call) = checked, created
     model = create_target.model
     if _label(check_target.model) != _label(model):
@@ -253,6 +306,8 @@ def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -
             if not _same_row(model, f, v, written[f], scope):
                 return None  # the create writes another row than the one looked for
             written[f] = v
+        elif f not in written and _default_is(model, f, v) and not opaque:
+            written[f] = v  # `filter(active=True)` then a create that leaves active's default
     if not looked or any(f not in written for f in looked):
         # No get-or-create of the looked-up row as such; still two rows when nothing can stop
         # the second insert.
@@ -282,27 +337,39 @@ def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -
             return None  # what the other keys select may be what a constraint covers
         if opaque:
             return None  # the hidden values may fill a unique set (`id: 1`): DGC009, not DGC008
+        if _collides_anyway(model, written, looked):
+            return None  # both INSERTs fill another unique set alike: an IntegrityError, no twin
         return _uncovered_pair(pair, head, where, model, fields, found)
-    if found.best.code == DGC003:
+    handling = pair.handling
+    handled = handling.handler_line is not None and not handling.handler_reraises
+    if found.best.code == DGC003 and not (handled and not handling.enclosing_atomic):
+        # Outside a transaction of this function the deferred check runs at the COMMIT that
+        # ends the insert's own statement or atomic() block, inside the handler's try.
         return Finding(
             DGC009,
             f"{head} inserts the row {where} did not find; {found.best.unique_set.describe()} "
             "stops a concurrent duplicate only at COMMIT (Deferrable.DEFERRED), where the "
             "IntegrityError escapes every handler: a 500. Fix: make it Deferrable.IMMEDIATE and "
-            f"use {_suggest(check)}.",
+            f"use {_suggest(pair)}.",
         )
     if opaque and found.best.unique_set.condition is not None:
         return None  # the hidden values may fall outside the condition
-    handling = pair.handling
     describe = found.best.unique_set.describe()
-    if handling.handler_line is None or handling.handler_reraises:
+    if not handled:
+        fix = (
+            f"use {_suggest(pair)}, or wrap the insert in `with transaction.atomic():` inside "
+            "`try: ... except IntegrityError:` and re-read the row"
+        )
+        if pair.refuses:
+            fix = (
+                "wrap the insert in `with transaction.atomic():` inside `try: ... except "
+                "IntegrityError:` and raise there what the check raises"
+            )
         return Finding(
             DGC009,
             f"{head} inserts the row {where} did not find; {describe} stops a concurrent "
             "duplicate, so the request that loses the race gets an IntegrityError nothing here "
-            f"catches: a 500. Fix: use {_suggest(check)}, or wrap the insert in "
-            "`with transaction.atomic():` inside `try: ... except IntegrityError:` and re-read "
-            "the row.",
+            f"catches: a 500. Fix: {fix}.",
         )
     if handling.outer_atomic and not handling.own_atomic:
         return Finding(
@@ -312,9 +379,21 @@ def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -
             "IntegrityError breaks the whole transaction (PostgreSQL: 'current transaction is "
             "aborted'), so the handler's next query raises TransactionManagementError. Fix: "
             "wrap the insert in its own "
-            f"`with transaction.atomic():` inside the try, or use {_suggest(check)}.",
+            f"`with transaction.atomic():` inside the try, or use {_suggest(pair)}.",
         )
     return None
+
+
+def _default_is(model: ModelFacts, field: str, looked: Value) -> bool:
+    """Whether a created row that does not write ``field`` gets the looked-up literal."""
+    facts = model.fields.get(field)
+    return (
+        facts is not None
+        and facts.fixed_default
+        and looked.is_literal
+        and type(facts.default) is type(looked.literal)
+        and facts.default == looked.literal
+    )
 
 
 def _same_row(model: ModelFacts, field: str, looked: Value, written: Value, scope: Scope) -> bool:
@@ -385,6 +464,31 @@ def _may_collide(model: ModelFacts, written: dict[str, Value]) -> bool:
     return False
 
 
+def _collides_anyway(
+    model: ModelFacts, written: dict[str, Value], looked: dict[str, Value]
+) -> bool:
+    """Whether two INSERTs of the looked-up row surely collide on an enforced unconditional
+    unique set the check did not cover: each of its fields looked up, written as a literal
+    (the same in every request), or given a literal default — ``create(hits=3, name="x")``
+    under a unique ``name``. A value computed from the request may differ between two
+    requests for the same looked-up row, which then both insert."""
+
+    def same_in_every_request(f: str) -> bool:
+        value = looked.get(f) or written.get(f)
+        if value is not None:
+            null = value.is_literal and value.literal is None  # NULLs never collide
+            return not null and (f in looked or value.is_literal)
+        facts = model.fields.get(f)
+        return facts is not None and facts.fixed_default and facts.default is not None
+
+    return any(
+        not unique_set.unenforced_reason
+        and unique_set.condition is None
+        and all(same_in_every_request(f) for f in unique_set.fields)
+        for unique_set in model.unique_sets
+    )
+
+
 def _never_stopped(
     pair: Pair,
     head: str,
@@ -412,7 +516,7 @@ def _never_stopped(
         f"{head} inserts a row after {where} found none, but no unique constraint on {label} "
         f"{what}, and every unique set it has gets a new value on each INSERT: two concurrent "
         "requests can both miss and both insert, leaving duplicate rows. "
-        f"Fix: {remedy}use {_suggest(pair.check)}.",
+        f"Fix: {remedy}use {_suggest(pair)}.",
         fix,
     )
 
@@ -448,12 +552,17 @@ def _uncovered_pair(
     for unique_set in found.unenforced:
         parts.append(f"{unique_set.describe()} would, but {unique_set.unenforced_reason}.")
     remedy = f"add {fix.code()} and " if fix is not None else "add a unique constraint and "
-    parts.append(f"Fix: {remedy}use {_suggest(pair.check)}.")
+    parts.append(f"Fix: {remedy}use {_suggest(pair)}.")
     return Finding(DGC008, " ".join(parts), fix)
 
 
-def _suggest(check: Check) -> str:
-    if check.method in UPDATE_METHODS:
+def _suggest(pair: Pair) -> str:
+    if pair.refuses:
+        return (
+            "an insert that refuses the duplicate itself: `with transaction.atomic():` around "
+            "it inside `try: ... except IntegrityError:`, raising there what the check raises"
+        )
+    if pair.check.method in UPDATE_METHODS:
         return "update_or_create(), which recovers from the IntegrityError"
     return (
         "get_or_create() (update_or_create() when the found row is updated), which recovers "
@@ -479,7 +588,16 @@ def _judge_pycheck(
     checked = target_of(c.method, c.receiver, c.kwargs, scope)
     if checked is None:
         return None
-    target, call = checked
+    findings = [
+        _judge_pycheck_on(c, target, checked.call, scope, target_of, schema)
+        for target in checked.targets
+    ]
+    return _agreed(findings, checked.each)
+
+
+def _judge_pycheck_on(
+    c: Check, target: Target, call: CallSite, scope: Scope, target_of: TargetOf, schema: Schema
+) -> Finding | None:
     items = _looked_up(target, call)
     if items == [] and not target.filters and not target.related:
         return _singleton(c, target, scope, target_of)
@@ -499,9 +617,10 @@ def _singleton(check: Check, target: Target, scope: Scope, target_of: TargetOf) 
     hook): M is meant to hold one row, which only Python enforces. Elsewhere a check of the
     whole table is a precondition ("no rows yet"), no uniqueness."""
     chain = (Step("name", "self"), Step("attr", "__class__"), Step("attr", "_default_manager"))
-    own = target_of("get", chain, CallArgs(), scope)
+    resolved = target_of("get", chain, CallArgs(), scope)
+    own = resolved.target if resolved is not None else None
     model = target.model
-    if own is None or _label(own[0].model) != _label(model):
+    if own is None or _label(own.model) != _label(model):
         return None
     for unique_set in model.unique_sets:
         if unique_set.unenforced_reason:
@@ -562,14 +681,20 @@ def _judge_validator(
     checked = target_of("all", validator.receiver, CallArgs(), scope)
     if checked is None:
         return None
-    target, _ = checked
+    findings = [_judge_validator_on(validator, target) for target in checked.targets]
+    return _agreed(findings, checked.each)
+
+
+def _judge_validator_on(validator: Validator, target: Target) -> Finding | None:
     plain: dict[str, Value] = {}
-    for name in validator.fields:
+    iexact: dict[str, Value] = {}
+    for key in validator.fields:
+        name, _, lookup = key.partition("__")
         names = target.model.field_for_key(name)
         if names is None or len(names) != 1:
-            return None  # a serializer field that is no model column (source=...)
-        plain[names[0]] = Value(f"<{name}>")
-    return _python_only(target.model, plain, f"{validator.kind}(queryset=...)")
+            return None  # a serializer field that is no model column
+        (iexact if lookup == "iexact" else plain)[names[0]] = Value(f"<{name}>")
+    return _python_only(target.model, plain, f"{validator.kind}(queryset=...)", iexact)
 
 
 def _python_only(
@@ -577,25 +702,29 @@ def _python_only(
 ) -> Finding | None:
     iexact = iexact or {}
     # A case-insensitive check is enforced by a constraint on Lower()/Upper() of the field: the
-    # same value "written" lets coverage() test exactly that. A case-sensitive constraint still
-    # stops exact duplicates; the check only adds case-folding there: no verdict.
-    lookups = [Lookup(plain, (), dict(iexact), None, False, (), dict(iexact))]
-    if iexact:
-        lookups.append(Lookup({**iexact, **plain}, (), {}, None, False, (), {}))
-    for lookup in lookups:
-        found = coverage(model, lookup)
-        if found.best is not None and found.best.code in (None, DGC003):
-            return None  # the database enforces it; the check only gives a nicer message
-    found = coverage(model, lookups[0])
+    # same value "written" lets coverage() test exactly that. A case-sensitive constraint lets
+    # "SAVE10" and "save10" both pass the check and both be saved: it does not enforce it.
+    lookup = Lookup(plain, (), dict(iexact), None, False, (), dict(iexact))
+    # The row being saved is not known beyond the values checked: a partial constraint
+    # enforces the rule only when the check itself selects rows that meet its condition
+    # (`filter(user=u, active=True)`), not by a field's default the save may override.
+    cells = {f: Cell(v.literal, v.code, v.not_null) for f, v in lookup.plain.items()}
+    found = coverage(model, lookup, Row(model, cells, opaque_defaults=True))
+    if found.best is not None and found.best.code in (None, DGC003):
+        return None  # the database enforces it; the check only gives a nicer message
     # `is_active=False` / `is_default=True` select the rows the rule is about: a condition of
     # the constraint (a partial one), not a column of it.
     flags = tuple(
         (f, v.literal) for f, v in plain.items() if v.is_literal and isinstance(v.literal, bool)
     )
     keyed = [f for f in plain if f not in dict(flags)]
-    fields = (*keyed, *(f for f in iexact if f not in plain)) or tuple(f for f, _ in flags)
+    folded = tuple(f for f in iexact if f not in plain)
+    fields = (*keyed, *folded) or tuple(f for f, _ in flags)
     fix = constraint_fix(model, fields, condition=flags)
     remedy = f"add {fix.code()}" if fix is not None else "add a unique constraint"
+    if folded and fix is not None:
+        remedy = f"add {_folded_constraint(fix, folded)}"
+        fix = None  # fix-models writes no expressions: the constraint is added by hand
     extra = "".join(f" {s.describe()} would, but {s.unenforced_reason}." for s in found.unenforced)
     where = " and ".join(f"{f}={v!r}" for f, v in flags)
     if flags and fields == tuple(f for f, _ in flags):
@@ -611,4 +740,16 @@ def _python_only(
         f"both pass the check and both save.{extra} Fix: {remedy} (keep the check for its "
         "friendlier message).",
         fix,
+    )
+
+
+def _folded_constraint(fix: ConstraintFix, folded: tuple[str, ...]) -> str:
+    """The functional UniqueConstraint a case-insensitive check asks for: ``Lower("code")``
+    for each folded field, the others by name."""
+    parts = [f'Lower("{f}")' if f in folded else f'"{f}"' for f in fix.fields]
+    name = fix.name.removesuffix("_uniq") + "_ci_uniq"
+    condition = f", condition={fix.condition_code()}" if fix.condition else ""
+    return (
+        f'models.UniqueConstraint({", ".join(parts)}{condition}, name="{name}") (Lower from '
+        "django.db.models.functions)"
     )

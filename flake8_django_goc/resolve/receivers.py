@@ -15,6 +15,7 @@ import os
 import re
 from dataclasses import dataclass
 
+from flake8_django_goc.find.expressions import steps as expression_steps
 from flake8_django_goc.find.records import (
     Binding,
     CallArgs,
@@ -26,7 +27,14 @@ from flake8_django_goc.find.records import (
     Step,
     Value,
 )
-from flake8_django_goc.resolve.target import Candidates, ChainFilter, Resolution, Target, Unresolved
+from flake8_django_goc.resolve.target import (
+    Candidates,
+    ChainFilter,
+    Resolution,
+    Resolved,
+    Target,
+    Unresolved,
+)
 from flake8_django_goc.schema import BY_ARGUMENT, UNKNOWN, ModelFacts, RelationFacts, Schema
 from flake8_django_goc.schema.orm import CHAIN_METHODS, INSTANCE_METHODS, METHODS
 from flake8_django_goc.text import shorten
@@ -113,6 +121,13 @@ class _ClassSelf:
 
 
 @dataclass(frozen=True)
+class _Meta:
+    """``self.Meta`` of a form or serializer (its ``model``), ``instance._meta`` of a model."""
+
+    model: _ModelClass
+
+
+@dataclass(frozen=True)
 class _Func:
     name: str  # "get_user_model", "get_model", "type", "super", "factory:<label>"
 
@@ -134,7 +149,9 @@ class _Request:
     """An HTTP request: ``request.user`` is an instance of AUTH_USER_MODEL."""
 
 
-_Val = _ModelClass | _Instance | _Rows | _Pair | _ClassSelf | _Func | _Apps | _Request | _Path
+_Val = (
+    _ModelClass | _Instance | _Rows | _Pair | _ClassSelf | _Meta | _Func | _Apps | _Request | _Path
+)
 
 
 class _Fail(Exception):
@@ -433,6 +450,8 @@ class _Interpreter:
             return _Func(f"factory:{factory}")
         if path in ("django.contrib.auth.get_user_model",):
             return _Func("get_user_model")
+        if path in _GET_OR_404:
+            return _Func("get_object_or_404")
         if path.endswith(".get_model"):
             return _Func("get_model")
         if path == "django.apps.apps":
@@ -495,7 +514,7 @@ class _Interpreter:
     def attr(self, value: _Val, name: str) -> _Val:
         if isinstance(value, _Path):
             return self.path_value(f"{value.path}.{name}")
-        if isinstance(value, _ModelClass):
+        if isinstance(value, _ModelClass) and name != "_meta":
             targets = []
             for label in value.labels:
                 model = self.schema.models[label]
@@ -511,6 +530,23 @@ class _Interpreter:
             through = tuple(dict.fromkeys(t.through for t in value.targets if t.through))
             if through and all(t.through for t in value.targets):
                 return _ModelClass(through)
+        if isinstance(value, (_ModelClass, _Instance)) and name == "_meta":
+            return _Meta(_ModelClass(value.labels))
+        if isinstance(value, _Meta):
+            if name == "model":
+                return value.model
+            if name in ("default_manager", "base_manager"):
+                return _Rows(tuple(self._default_target(label) for label in value.model.labels))
+            raise _Fail(f"_meta.{name} cannot be followed here")
+        if isinstance(value, _ClassSelf) and name in ("Meta", "_meta"):
+            # A ModelForm's or ModelSerializer's `class Meta: model = M`.
+            binding = value.frame.lookup("Meta.model", self.order)
+            if binding is None:
+                raise _Fail(f"self.{name} has no model set in the class's Meta")
+            declared = self.binding_value(binding, self.scope[:1])
+            if not isinstance(declared, _ModelClass):
+                raise _Fail("the Meta's model is not a model class")
+            return _Meta(declared)
         if isinstance(value, _ClassSelf):
             binding = value.frame.lookup(name, self.order)
             if binding is None:
@@ -609,6 +645,17 @@ class _Interpreter:
                     return _Rows(
                         tuple(dataclasses.replace(t, django_method=True) for t in inner.targets)
                     )
+            if value.name == "get_object_or_404" and args.positional:
+                # get_object_or_404(Team, slug=...) / (Team.objects.filter(...), pk=...): a row
+                chain = _expression_steps(args.positional[0].code)
+                if chain is None:
+                    raise _Fail("the first argument of get_object_or_404() is not a chain")
+                found = self.chain(chain)
+                if isinstance(found, _ModelClass):
+                    return _Instance(found.labels)
+                if isinstance(found, _Rows):
+                    return _Instance(_labels(found))
+                raise _Fail("get_object_or_404() of something that is not a model or queryset")
             if value.name == "type" and len(args.positional) == 1:
                 inner = self.chain((Step("name", args.positional[0].code),))
                 if isinstance(inner, _Instance):
@@ -762,6 +809,20 @@ def _custom_method(target: Target, name: str) -> Target | None:
         for method, key, v in body
     )
     return dataclasses.replace(chained, filters=(*chained.filters, *filters))
+
+
+_GET_OR_404 = frozenset(
+    f"django.shortcuts.{name}" for name in ("get_object_or_404", "aget_object_or_404")
+)
+
+
+def _expression_steps(code: str) -> tuple[Step, ...] | None:
+    """The receiver chain of an argument's source text (``Team.objects.filter(x=1)``)."""
+    try:
+        node = ast.parse(code.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    return expression_steps(node)
 
 
 def _steps_code(steps: tuple[Step, ...]) -> str | None:
@@ -970,12 +1031,16 @@ def target_in_scope(
     scope: Scope,
     ctx: ModuleContext,
     schema: Schema,
-) -> tuple[Target, CallSite] | None:
+) -> Resolved | None:
     """A receiver the hand-written finder recorded, resolved like a call there (``TargetOf``)."""
     call = CallSite(method, 0, 0, receiver, "", args, scope.frames, scope.order, scope.guards)
     call = with_constants(call, ctx, schema)
     resolution = resolve(call, ctx, schema)
-    return (resolution, call) if isinstance(resolution, Target) else None
+    if isinstance(resolution, Target):
+        return Resolved(call, (resolution,))
+    if isinstance(resolution, Candidates):
+        return Resolved(call, resolution.targets, resolution.each)
+    return None
 
 
 def constructed_model(

@@ -81,7 +81,21 @@ class Unresolved:
 Resolution = Target | Candidates | Unresolved
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """A receiver the hand-written finder recorded, resolved: the call as resolve rewrote it
+    and its target, or the candidate targets (``each`` as in ``Candidates``)."""
+
+    call: CallSite
+    targets: tuple[Target, ...]
+    each: bool = False
+
+    @property
+    def target(self) -> Target | None:
+        return self.targets[0] if len(self.targets) == 1 else None
+
+
 # How judge asks resolve about a receiver it found by hand (DGC008-DGC010) without importing
-# resolve: (method, receiver, arguments, scope) -> the Target and the call as resolve rewrote
-# it, or None when the receiver is not tied to one model.
-TargetOf = Callable[[str, tuple[Step, ...], CallArgs, Scope], tuple[Target, CallSite] | None]
+# resolve: (method, receiver, arguments, scope) -> what it resolved to, or None when the
+# receiver is not tied to a model.
+TargetOf = Callable[[str, tuple[Step, ...], CallArgs, Scope], Resolved | None]

@@ -30,7 +30,19 @@ RULE = Rule(
         - a check stored in a name (`found = qs.exists()`), inside `a and not qs.exists()`, or
           `if a.exists() or b.exists(): ... else:` with the create;
         - the reverse one-to-one accessor: `try: user.profile except Profile.DoesNotExist:`;
+        - a guard clause: `if qs.exists(): return` (or `continue`, `break`; `if x: return x`
+          after `x = qs.first()`), then the create after the `if`; `try: return qs.get(...)
+          except M.DoesNotExist: pass`, then the create after the `try`;
+        - a name falsy only after a miss: `try: x = qs.get(...) except M.DoesNotExist: x =
+          None` (or `found = True` / `found = False`), then `if x is None:` / `if not found:`;
+          `if (x := qs.first()) is None:`; `if not qs.first():`;
+        - an instance built on the missing path and saved after it: `try: x = qs.get(...)
+          except M.DoesNotExist: x = M(...)`, then `x.f = v; x.save()` after the `try` (the
+          hand-written update-or-create; likewise `if x is None: x = M(...)`);
         - module-level code (a `try:` that runs at import).
+
+        A guard whose found path raises (`if qs.exists(): raise ValidationError(...)`) is a
+        uniqueness check in Python, DGC010's, not a get-or-create.
 
         The create is `create()` / `acreate()`, `M(...).save()`, or `x.save()` of an instance
         made by `M(...)` in the function (a row read elsewhere is updated, not inserted).
@@ -87,7 +99,9 @@ RULE = Rule(
         A configured serialising lock (`--django-goc-serializers`) or a
         `select_for_update()` of another row earlier inside the same `transaction.atomic()`
         serialises the path, and the finding is not reported. A check built from `**kwargs`
-        is not judged.
+        is not judged. When the create also fills another enforced unique set alike in both
+        requests (`create(hits=3, name="x")` under a unique `name`), the second INSERT fails
+        instead of duplicating: no verdict.
     """,
     references=(GET_OR_CREATE, UPDATE_OR_CREATE, CONSTRAINTS, TICKET_12579),
     race=True,

@@ -16,8 +16,12 @@ RULE = Rule(
         - `if qs.filter(...).exists(): raise ...` (`aexists()`, `count()`), in a form's
           `clean*()`, a serializer's `validate*()`, a model's `clean()` / `save()`, a view;
           the usual `.exclude(pk=self.pk)` / `.exclude(pk=self.instance.pk)` included;
-        - DRF's `UniqueValidator(queryset=M.objects...)` declared on a serializer field and
-          `UniqueTogetherValidator(queryset=..., fields=[...])`.
+        - DRF's `UniqueValidator(queryset=M.objects...)` declared on a serializer field (the
+          field's `source=` names the model field; `lookup="iexact"` is a case-insensitive
+          check), in `Meta.extra_kwargs = {"field": {"validators": [...]}}`, and
+          `UniqueTogetherValidator(queryset=..., fields=[...])`;
+        - the queryset may come from the form's or serializer's own model:
+          `self.Meta.model.objects...`, `self._meta.model.objects...`.
 
         Reported at the `exists()` call (or the validator) when no enforced unique set of the
         model has all its fields among the checked ones. Not reported when the database
