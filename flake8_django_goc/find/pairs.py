@@ -179,8 +179,32 @@ def _check_of(node: ast.expr, dicts: Dicts | None = None) -> Check | None:
     return Check(method, call.lineno, call.col_offset, _short(call), receiver, kwargs)
 
 
-def _zero(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and node.value == 0 and not isinstance(node.value, bool)
+_MIRRORED: dict[type[ast.cmpop], type[ast.cmpop]] = {
+    ast.Eq: ast.Eq,
+    ast.NotEq: ast.NotEq,
+    ast.Lt: ast.Gt,
+    ast.Gt: ast.Lt,
+    ast.LtE: ast.GtE,
+    ast.GtE: ast.LtE,
+}
+
+
+def _none_found(op: ast.cmpop, right: ast.expr) -> bool | None:
+    """Whether ``count <op> right`` holds exactly when nothing was found (True), exactly when
+    something was (False), or neither (None): ``== 0``, ``< 1``, ``<= 0`` against ``!= 0``,
+    ``> 0``, ``>= 1``."""
+    if not isinstance(right, ast.Constant) or type(right.value) is not int:
+        return None
+    value = right.value
+    if value == 0 and isinstance(op, (ast.Eq, ast.LtE)):
+        return True
+    if value == 1 and isinstance(op, ast.Lt):
+        return True
+    if value == 0 and isinstance(op, (ast.NotEq, ast.Gt)):
+        return False
+    if value == 1 and isinstance(op, ast.GtE):
+        return False
+    return None
 
 
 # Which branch of an `if` runs after the check found nothing / found a row.
@@ -220,20 +244,21 @@ def _if_check(
         test = test.target  # `if not (x := qs.first()):` — x is in names
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
         left, op, right = test.left, test.ops[0], test.comparators[0]
+        if isinstance(left, ast.Constant) and type(op) in _MIRRORED:
+            left, op, right = right, _MIRRORED[type(op)](), left  # `0 == qs.count()`
         if isinstance(left, ast.NamedExpr):
             left = left.target
         if isinstance(left, ast.Name) and left.id in names and isinstance(right, ast.Constant):
             named = names[left.id]
             if right.value is None and isinstance(op, (ast.Is, ast.IsNot)):
                 return _plain(named, isinstance(op, ast.Is) != negated)
-            if _zero(right) and isinstance(op, (ast.Eq, ast.NotEq, ast.Gt)):
-                return _plain(named, isinstance(op, ast.Eq) != negated)
-            return None
+            none = _none_found(op, right)
+            return None if none is None else _plain(named, none != negated)
         counted = _check_of(left, dicts)
         counts = ("count", "acount", "len", "update", "aupdate")
-        zero_test = _zero(right) and isinstance(op, (ast.Eq, ast.NotEq, ast.Gt))
-        if counted is not None and counted.method in counts and zero_test:
-            return _plain(counted, isinstance(op, ast.Eq) != negated)
+        none = _none_found(op, right)
+        if counted is not None and counted.method in counts and none is not None:
+            return _plain(counted, none != negated)
         none_test = isinstance(right, ast.Constant) and right.value is None
         if (
             counted is not None
