@@ -648,9 +648,14 @@ def _asks_for_a_duplicate(target: Target, call: CallSite, schema: Schema) -> boo
     (``.exclude(pk=self.pk)``). A ``Q`` given to filter() only narrows a duplicate check
     (``remote_url=u`` with overlapping contents): it stays one."""
     named = list(call.args.kwargs)
+    of_self = target.owner == "self"  # self.children.exists()
     for chain_filter in target.filters:
         if chain_filter.origin:
             continue
+        if chain_filter.implicit is not None and any(
+            _norm(v.code) == "self" for _, v in chain_filter.args.kwargs
+        ):
+            of_self = True
         if chain_filter.method == "exclude":
             if (
                 chain_filter.args.positional
@@ -663,10 +668,15 @@ def _asks_for_a_duplicate(target: Target, call: CallSite, schema: Schema) -> boo
                 named.extend(chain_filter.args.kwargs)
         else:
             return False
-    # `filter(parent=self)`: the rows that point at the instance being checked, its children.
+    # `filter(parent=self)`: the rows that point at the instance being checked, its children,
+    # also in a state (`self.versions.filter(complete=False)`: a version still in flight).
     # `filter(parent__isnull=True)` / `filter(parent=None)`: rows without a parent, no duplicate.
+    of_self = of_self or any(_norm(v.code) == "self" for _, v in named)
     return any(
-        _norm(v.code) not in ("self", "None") and not k.endswith("__isnull") for k, v in named
+        _norm(v.code) not in ("self", "None")
+        and not k.endswith("__isnull")
+        and not (of_self and v.is_literal and isinstance(v.literal, bool))
+        for k, v in named
     )
 
 
