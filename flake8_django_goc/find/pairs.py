@@ -46,8 +46,9 @@ _NAMED_CHECKS = frozenset((*FIRST_METHODS, *UPDATE_METHODS, *COUNT_METHODS, *EXI
 
 # Text gate: a pair needs a create and a check; a python check an exists() and a raise.
 _CREATES = ("create(", ".save(", "asave(")
-# A catch-all handler also runs on a get()'s DoesNotExist (`except Exception: create()`).
-_CATCH_ALL_TEXT = ("except Exception", "except BaseException", "except:")
+# A catch-all handler also runs on a get()'s DoesNotExist (`except Exception: create()`);
+# `hasattr(user, "profile")` / `getattr(user, "profile", None)` read a one-to-one row.
+_OTHER_CHECKS = ("except Exception", "except BaseException", "except:", "hasattr(", "getattr(")
 _CHECKS = (
     "DoesNotExist",
     "exists(",
@@ -56,7 +57,7 @@ _CHECKS = (
     "count(",
     "update(",
     "filter(",
-    *_CATCH_ALL_TEXT,
+    *_OTHER_CHECKS,
 )
 VALIDATORS = ("UniqueValidator", "UniqueTogetherValidator")
 
@@ -161,6 +162,9 @@ def _check_of(node: ast.expr, dicts: Dicts | None = None) -> Check | None:
         return Check("len", node.lineno, node.col_offset, _short(node), receiver)
     if isinstance(node, ast.Name):
         return Check("bool", node.lineno, node.col_offset, node.id, (Step("name", node.id),))
+    accessor = _accessor_probe(node)
+    if accessor is not None:
+        return accessor
     found = _method_call(node)
     if found is None:
         return None
@@ -271,7 +275,7 @@ def _if_check(
     if isinstance(test, ast.Name) and test.id in names:
         return _plain(names[test.id], negated)
     check = _check_of(test, dicts)
-    if check is None or check.method in GET_METHODS:
+    if check is None or (check.method in GET_METHODS and check.owner is None):
         return None
     if check.method == "bool" and not negated:
         return None  # `if qs:` alone is too common to read as a check
@@ -403,8 +407,15 @@ class _Finder:
     def locks(self, stmt: ast.stmt) -> tuple[int, int] | None:
         if isinstance(stmt, (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.While)):
             return None  # a lock taken in a nested block is found when it is visited
+        if isinstance(stmt, ast.Assign) and _lazy_queryset(stmt.value):
+            return None  # `qs = M.objects.select_for_update().filter(...)` locks nothing yet
         for node in _walk_here(stmt):
-            if isinstance(node, ast.Call) and _last_name(node.func) == "select_for_update":
+            if not isinstance(node, ast.Call):
+                continue
+            if _last_name(node.func) == "select_for_update" or any(
+                isinstance(a, ast.Constant) and isinstance(a.value, str) and _ADVISORY in a.value
+                for a in node.args
+            ):
                 return (node.lineno, node.col_offset)
         return None
 
@@ -416,7 +427,7 @@ class _Finder:
             source = stmt.value
             made = isinstance(source, ast.Call) and _constructor(source)
             check = _check_of(source, self.dicts) if source is not None else None
-            named = check is not None and check.method in _NAMED_CHECKS
+            named = check is not None and (check.method in _NAMED_CHECKS or check.owner is not None)
             for target in targets:
                 if isinstance(target, ast.Name):
                     if made:
@@ -514,11 +525,12 @@ class _Finder:
             # body exits (`try: return qs.get() except DoesNotExist: pass`) and so does every
             # other handler.
             others = [h for h in stmt.handlers if h is not handler]
-            exits = _exits(stmt.body) and all(_exits(h.body) for h in others)
+            found_exits = _exits(stmt.body) or _exits(stmt.orelse)  # `else: return`
+            exits = found_exits and all(_exits(h.body) for h in others)
             after = _after_miss(handler_pending, exits, built) or after
         self.block(stmt.orelse, ctx.copy(), pending)
         self.block(stmt.finalbody, ctx.copy(), pending)
-        if check is not None and check.owner is None:
+        if check is not None:
             # `try: x = qs.get(...) except DoesNotExist: x = None` (a row is always truthy), or
             # `try: qs.get(...); found = True except DoesNotExist: found = False`: x is falsy
             # after a miss only.
@@ -694,6 +706,32 @@ class _Finder:
                     )
 
 
+# `cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])`: a lock the code takes by hand.
+_ADVISORY = "pg_advisory"
+# Queryset methods that return a queryset without running it.
+_LAZY = frozenset(
+    {
+        "filter",
+        "exclude",
+        "all",
+        "order_by",
+        "select_related",
+        "prefetch_related",
+        "select_for_update",
+        "only",
+        "defer",
+        "annotate",
+        "using",
+        "distinct",
+    }
+)
+
+
+def _lazy_queryset(node: ast.expr) -> bool:
+    """``M.objects.select_for_update().filter(...)``: a queryset not yet evaluated."""
+    return isinstance(node, ast.Call) and _last_name(node.func) in _LAZY
+
+
 def _clears_pk(keywords: list[ast.keyword]) -> bool:
     """``x.pk = None`` / ``x.id = None`` among the attributes set: the next save() inserts."""
     return any(
@@ -827,6 +865,40 @@ def _constructor(node: ast.Call) -> bool:
     return by_name and steps(func) is not None
 
 
+def _accessor_probe(node: ast.expr) -> Check | None:
+    """``hasattr(user, "profile")`` / ``getattr(user, "profile", None)``: reading a reverse
+    one-to-one accessor queries its row (judge finds the relation from the insert's model).
+    The receiver is left empty: no model is named here."""
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("hasattr", "getattr")
+        and not node.keywords
+        and len(node.args) == (2 if node.func.id == "hasattr" else 3)
+    ):
+        return None
+    owner_node, name = node.args[0], node.args[1]
+    if node.func.id == "getattr" and not (
+        isinstance(node.args[2], ast.Constant) and node.args[2].value is None
+    ):
+        return None
+    if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
+        return None
+    owner = steps(owner_node)
+    if owner is None or any(s.kind not in ("name", "attr") for s in owner):
+        return None
+    return Check(
+        "get",
+        node.lineno,
+        node.col_offset,
+        _short(node),
+        (),
+        owner=owner,
+        owner_code=ast.unparse(owner_node),
+        accessor=name.value,
+    )
+
+
 def _accessor_in(body: list[ast.stmt], handlers: list[ast.ExceptHandler]) -> Check | None:
     """``x = owner.profile`` first in a try whose handler catches ``Profile.DoesNotExist``:
     reading a reverse one-to-one accessor is a get() that raises the related model's
@@ -940,7 +1012,7 @@ class Hot:
         "update(",
         "last(",
         "len(",
-        *_CATCH_ALL_TEXT,
+        *_OTHER_CHECKS,
     )
     BRANCH = ("if ", "except")  # every shape branches; a test that creates and asserts does not
 

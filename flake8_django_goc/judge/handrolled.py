@@ -18,6 +18,7 @@ from flake8_django_goc.find.records import (
     CallArgs,
     CallSite,
     Check,
+    Handling,
     HandRolled,
     Pair,
     PyCheck,
@@ -187,10 +188,13 @@ def _one_to_one(
         for f in model.fields.values()
         if f.is_relation and f.unique and not f.primary_key and f.related_label is not None
     ]
+    named = [f for f in relations if f.reverse_accessor == check.accessor]
     if owned is not None:
         owner = owned.model
         labels = {owner.label, _label(owner), *owner.parents}
-        relations = [f for f in relations if f.related_label in labels]
+        relations = [f for f in named or relations if f.related_label in labels]
+    elif named:
+        relations = named  # the accessor the code reads is this relation's
     elif check.accessor != model.object_name.lower():
         return None
     if len(relations) != 1:
@@ -232,6 +236,16 @@ def _copies_the_looked_up(pair: Pair) -> bool:
     return any(_norm(v.code).startswith(own) for _, v in pair.check.kwargs.kwargs)
 
 
+def _passes_own_key(target: Target, args: CallArgs) -> bool:
+    """Whether a related manager's create() is also given the field the manager writes."""
+    keys = {k.partition("__")[0] for k, _ in args.kwargs}
+    for name in target.adds:
+        facts = target.model.fields.get(name)
+        if name in keys or (facts is not None and facts.attname in keys):
+            return True
+    return False
+
+
 def _agreed(findings: list[Finding | None], each: bool) -> Finding | None:
     """One verdict over candidate targets: any finding where each candidate is a real path (a
     manager class shared by models), else the verdict all of them agree on."""
@@ -243,8 +257,12 @@ def _agreed(findings: list[Finding | None], each: bool) -> Finding | None:
 
 def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -> Finding | None:
     check = pair.check
-    checked = target_of(check.method, check.receiver, check.kwargs, scope)
     created = target_of(pair.create_method, pair.receiver, pair.written, scope)
+    if not check.receiver:
+        # `hasattr(user, "profile")` names no model: the insert's, if it has that accessor.
+        checked = created
+    else:
+        checked = target_of(check.method, check.receiver, check.kwargs, scope)
     if created is None and checked is not None and _copies_the_looked_up(pair):
         # `x.pk = None; x.save()` of an x whose type is not known, after a check that looked
         # up x's own attributes (`get(name=x.name)`): a copy of a row of the checked model.
@@ -253,15 +271,18 @@ def _judge_pair(pair: Pair, scope: Scope, target_of: TargetOf, schema: Schema) -
         )
     if checked is None or created is None:
         return None
-    if check.receiver == pair.receiver and len(checked.targets) == len(created.targets):
-        combos = list(zip(checked.targets, created.targets, strict=True))  # the same rows
-    else:
-        combos = [
-            (c, r)
-            for c in checked.targets
-            for r in created.targets
-            if _label(c.model) == _label(r.model)
-        ]
+    combos = [
+        (c, r)
+        for c in checked.targets
+        for r in created.targets
+        if _label(c.model) == _label(r.model)
+        # one owner expression is one object: the same model's related manager on both sides
+        and not (c.owner and c.owner == r.owner and c.via and r.via and c.via != r.via)
+    ]
+    if len(combos) > 1:
+        # `patient.enrollments.create(program=p)`: not the program's related manager, which
+        # would write the program itself.
+        combos = [c for c in combos if not _passes_own_key(c[1], created.call.args)] or combos
     if not combos:
         return None  # a check on one model, a create of another
     findings = [
@@ -337,11 +358,12 @@ def _judge_pair_on(
             return None  # what the other keys select may be what a constraint covers
         if opaque:
             return None  # the hidden values may fill a unique set (`id: 1`): DGC009, not DGC008
-        if _collides_anyway(model, written, looked):
-            return None  # both INSERTs fill another unique set alike: an IntegrityError, no twin
+        collides = _collides_anyway(model, written, looked)
+        if collides is not None:  # both INSERTs fill another unique set alike: no twin
+            return _collision(pair, head, where, collides, _handled(pair.handling))
         return _uncovered_pair(pair, head, where, model, fields, found)
     handling = pair.handling
-    handled = handling.handler_line is not None and not handling.handler_reraises
+    handled = _handled(handling)
     if found.best.code == DGC003 and not (handled and not handling.enclosing_atomic):
         # Outside a transaction of this function the deferred check runs at the COMMIT that
         # ends the insert's own statement or atomic() block, inside the handler's try.
@@ -382,6 +404,11 @@ def _judge_pair_on(
             f"`with transaction.atomic():` inside the try, or use {_suggest(pair)}.",
         )
     return None
+
+
+def _handled(handling: Handling) -> bool:
+    """An IntegrityError handler around the insert that does more than re-raise."""
+    return handling.handler_line is not None and not handling.handler_reraises
 
 
 def _default_is(model: ModelFacts, field: str, looked: Value) -> bool:
@@ -466,12 +493,12 @@ def _may_collide(model: ModelFacts, written: dict[str, Value]) -> bool:
 
 def _collides_anyway(
     model: ModelFacts, written: dict[str, Value], looked: dict[str, Value]
-) -> bool:
-    """Whether two INSERTs of the looked-up row surely collide on an enforced unconditional
-    unique set the check did not cover: each of its fields looked up, written as a literal
-    (the same in every request), or given a literal default — ``create(hits=3, name="x")``
-    under a unique ``name``. A value computed from the request may differ between two
-    requests for the same looked-up row, which then both insert."""
+) -> UniqueSet | None:
+    """The enforced unconditional unique set on which two INSERTs of the looked-up row surely
+    collide although the check did not cover it: each of its fields looked up, written as a
+    literal (the same in every request), or given a literal default — ``create(hits=3,
+    name="x")`` under a unique ``name``. A value computed from the request may differ between
+    two requests for the same looked-up row, which then both insert."""
 
     def same_in_every_request(f: str) -> bool:
         value = looked.get(f) or written.get(f)
@@ -481,11 +508,32 @@ def _collides_anyway(
         facts = model.fields.get(f)
         return facts is not None and facts.fixed_default and facts.default is not None
 
-    return any(
-        not unique_set.unenforced_reason
-        and unique_set.condition is None
-        and all(same_in_every_request(f) for f in unique_set.fields)
-        for unique_set in model.unique_sets
+    return next(
+        (
+            unique_set
+            for unique_set in model.unique_sets
+            if not unique_set.unenforced_reason
+            and unique_set.condition is None
+            and all(same_in_every_request(f) for f in unique_set.fields)
+        ),
+        None,
+    )
+
+
+def _collision(
+    pair: Pair, head: str, where: str, unique_set: UniqueSet, handled: bool
+) -> Finding | None:
+    """DGC009 for a race the check does not cover but another unique set ends in an
+    IntegrityError: every such INSERT writes the same values into it."""
+    if handled:
+        return None
+    return Finding(
+        DGC009,
+        f"{head} inserts a row after {where} found none; every such insert writes the same "
+        f"values into {unique_set.describe()}, so of two concurrent requests that both miss, "
+        "the one that loses the race gets an IntegrityError nothing here catches: a 500. Fix: "
+        "wrap the insert in `with transaction.atomic():` inside `try: ... except "
+        "IntegrityError:` and re-read the row, or look up by that unique set.",
     )
 
 
@@ -504,7 +552,12 @@ def _never_stopped(
     looked = {**keys.iexact, **keys.plain}
     if items and not any(f in written for f in looked):
         return None  # a check on other fields than the create writes: no get-or-create
-    if keys.other or _may_collide(model, written):
+    if keys.other:
+        return None
+    collides = _collides_anyway(model, written, looked)
+    if collides is not None:
+        return _collision(pair, head, where, collides, _handled(pair.handling))
+    if _may_collide(model, written):
         return None
     label = _label(model)
     fields = tuple(looked)

@@ -213,7 +213,27 @@ def resolve(call: CallSite, ctx: ModuleContext, schema: Schema) -> Resolution:
             )
         reason = f"{shorten(call.receiver_code)} is not a Django manager or queryset"
     fallback = interpreter.accessor_fallback(call.receiver)
+    if fallback is None:
+        # `spare = room.beds.filter(...)`, then `spare.exists()`: the owner of the chain the
+        # name holds is not known either.
+        expanded = _expand_first_name(call)
+        if expanded is not None:
+            fallback = interpreter.accessor_fallback(expanded)
     return fallback if fallback is not None else Unresolved(reason)
+
+
+def _expand_first_name(call: CallSite) -> tuple[Step, ...] | None:
+    """The receiver with its first name replaced by the chain the function last bound to it."""
+    head = call.receiver[0] if call.receiver else None
+    function = next((f for f in reversed(call.scope) if f.kind == "function"), None)
+    if head is None or head.kind != "name" or function is None:
+        return None
+    binding = function.lookup(head.name, call.order)
+    if binding is None or binding.kind != "assign" or binding.index is not None:
+        return None
+    if not binding.value or binding.value[0].kind != "name" or binding.value[0].name == head.name:
+        return None
+    return (*binding.value, *call.receiver[1:])
 
 
 class _Interpreter:
@@ -599,7 +619,10 @@ class _Interpreter:
     def method(self, value: _Val, name: str, args: CallArgs) -> _Val:
         if isinstance(value, _Rows):
             if name in CHAIN_METHODS:
-                return _Rows(tuple(t.chained(name, args) for t in value.targets))
+                # Filters of a chain bound to a name (`booked = M.objects.filter(status=
+                # M.Status.BOOKED)`) read constants as the call's own arguments do.
+                known = constant_args(args, self.ctx, self.schema, self.scope, self.order)
+                return _Rows(tuple(t.chained(name, known) for t in value.targets))
             if name in INSTANCE_METHODS:
                 return _Instance(_labels(value))
             if name in METHODS:
@@ -881,23 +904,43 @@ def with_constants(call: CallSite, ctx: ModuleContext, schema: Schema) -> CallSi
     if not schema.constants:
         return call
 
-    def value(v: Value) -> Value:
-        if v.items is not None:
-            items = tuple((k, value(item)) for k, item in v.items)
-            return dataclasses.replace(v, items=items)
-        if v.is_literal or not _DOTTED.fullmatch(v.code):
-            return v
-        literal = constant(v.code, ctx, schema)
-        return v if literal is None else dataclasses.replace(v, literal=literal)
-
     def args(a: CallArgs) -> CallArgs:
-        return dataclasses.replace(a, kwargs=tuple((k, value(v)) for k, v in a.kwargs))
+        return constant_args(a, ctx, schema, call.scope, call.order)
 
     receiver = tuple(
         dataclasses.replace(s, args=args(s.args)) if s.args is not None else s
         for s in call.receiver
     )
     return dataclasses.replace(call, args=args(call.args), receiver=receiver)
+
+
+def constant_args(
+    args: CallArgs, ctx: ModuleContext, schema: Schema, scope: tuple[Frame, ...], order: int
+) -> CallArgs:
+    """``args`` with values like ``Order.Status.PAID`` replaced by literals, also through a local
+    name last bound to one before ``order`` (``done = Order.Status.DONE``)."""
+    if not schema.constants or not args.kwargs:
+        return args
+    function = next((f for f in reversed(scope) if f.kind == "function"), None)
+
+    def value(v: Value) -> Value:
+        if v.items is not None:
+            items = tuple((k, value(item)) for k, item in v.items)
+            return dataclasses.replace(v, items=items)
+        if v.is_literal:
+            return v
+        code = v.code
+        if code.isidentifier() and function is not None:
+            binding = function.lookup(code, order)
+            bound = _steps_code(binding.value) if binding and binding.value else None
+            if bound is not None and binding is not None and binding.index is None:
+                code = bound if binding.kind == "assign" else code
+        if not _DOTTED.fullmatch(code):
+            return v
+        literal = constant(code, ctx, schema)
+        return v if literal is None else dataclasses.replace(v, literal=literal)
+
+    return dataclasses.replace(args, kwargs=tuple((k, value(v)) for k, v in args.kwargs))
 
 
 def with_known_values(call: CallSite, ctx: ModuleContext, schema: Schema) -> CallSite:

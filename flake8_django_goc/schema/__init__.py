@@ -45,6 +45,9 @@ class FieldFacts:
     # The created row gets `default` as written in the field's declaration (a literal default=
     # or db_default=, a plain pre_save, no save() override on the model): DGC011.
     fixed_default: bool = False
+    # A unique relation's reverse accessor on the related model (`user.profile`), read as a
+    # check by `hasattr(user, "profile")` or `try: user.profile except ...DoesNotExist`.
+    reverse_accessor: str | None = None
 
 
 @dataclass(frozen=True)

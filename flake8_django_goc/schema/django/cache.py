@@ -24,8 +24,9 @@ from flake8_django_goc.schema import Schema, from_jsonable, to_jsonable
 
 # 2: Schema.settings_findings (DGC007); 3: positional records; 4: Schema.warnings;
 # 5: FieldFacts.auto, fixed_default; 6: ManagerFacts.overrides; 7: Schema.factories;
-# 8: TYPE_CHECKING getters, translated keys, override sources; 9: manager filters per instance
-FORMAT = 9
+# 8: TYPE_CHECKING getters, translated keys, override sources; 9: manager filters per instance;
+# 10: FieldFacts.reverse_accessor
+FORMAT = 10
 ENV_DIR = "FLAKE8_DJANGO_GOC_CACHE_DIR"
 DEFAULT_DIR = ".flake8-django-goc-cache"
 

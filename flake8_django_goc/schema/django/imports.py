@@ -15,7 +15,7 @@ from typing import Any
 
 from flake8_django_goc.schema import BY_ARGUMENT
 from flake8_django_goc.schema.django.models import label_of
-from flake8_django_goc.schema.django.safe import PRIMITIVES, Warnings, is_a
+from flake8_django_goc.schema.django.safe import PRIMITIVES, Warnings, is_a, primitive
 from flake8_django_goc.schema.django.setup import first_line
 
 
@@ -279,7 +279,7 @@ def _class_constants(path: str, cls: type, out: dict[str, Any], choices: type) -
             if attr.startswith("__"):
                 continue
             if is_a(value, PRIMITIVES) and value is not None:
-                out[f"{path}.{attr}"] = value
+                out[f"{path}.{attr}"] = primitive(value)
             elif is_a(value, type) and issubclass(value, choices):
                 _choices_members(f"{path}.{attr}", value, out)
 
@@ -287,4 +287,4 @@ def _class_constants(path: str, cls: type, out: dict[str, Any], choices: type) -
 def _choices_members(path: str, choices: Any, out: dict[str, Any]) -> None:
     for member in choices:
         if is_a(member.value, PRIMITIVES):
-            out[f"{path}.{member.name}"] = member.value
+            out[f"{path}.{member.name}"] = primitive(member.value)

@@ -9,7 +9,7 @@ import functools
 from typing import Any
 
 from flake8_django_goc.schema import UNKNOWN, ManagerFacts
-from flake8_django_goc.schema.django.safe import PRIMITIVES, Warnings, is_a
+from flake8_django_goc.schema.django.safe import Warnings, is_a, primitive
 from flake8_django_goc.schema.orm import CHAIN_METHODS, METHODS
 
 
@@ -384,13 +384,13 @@ def _static_value(node: Any, manager: Any, function: Any = None) -> Any:
             except AttributeError:
                 return UNKNOWN
         constant = getattr(found, "value", found) if _is_enum_member(found) else found
-        return constant if is_a(constant, PRIMITIVES) else UNKNOWN
+        return primitive(constant)
     value: Any = manager
     for attr in reversed(path):
         value = getattr(value, attr, UNKNOWN)
         if value is UNKNOWN:
             return UNKNOWN
-    return value if is_a(value, PRIMITIVES) else UNKNOWN
+    return primitive(value)
 
 
 def _is_enum_member(value: Any) -> bool:
