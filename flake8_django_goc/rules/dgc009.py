@@ -15,12 +15,22 @@ RULE = Rule(
         `IntegrityError` from its insert. Reported at the insert when
 
         - no `try: ... except IntegrityError:` (or `DatabaseError`, `Exception`, a bare
-          `except:`) around it handles the error (a handler that only re-raises does not);
+          `except:`) around it handles the error (a handler that re-raises it, `raise` or
+          `raise exc`, after logging or not, does not; raising another exception, such as a
+          `ValidationError`, does);
         - a handler exists, but the insert runs inside a transaction opened in the same
           function (`with transaction.atomic():`, `@transaction.atomic`) without a
           `transaction.atomic()` block of its own inside the `try`;
-        - the only covering constraint is `Deferrable.DEFERRED`: the error comes at COMMIT,
-          outside every handler.
+        - the only covering constraint is `Deferrable.DEFERRED` and the error comes at a
+          COMMIT outside every handler: no handler, or a transaction opened before the `try`
+          (a handled insert whose own `atomic()` block, or statement, is the outermost
+          transaction of the function fails inside the `try`);
+        - the check did not cover the insert, but every such insert writes the same values
+          into another unique set (`if not Site.objects.exists():
+          Site.objects.create(slug="main")`): the second one fails.
+
+        After a raise guard (`if qs.exists(): raise ValidationError(...)`, then the insert),
+        the fix is to catch the insert's `IntegrityError` and raise the same error there.
     """,
     why="""
         `get_or_create()` catches that `IntegrityError` and returns the row the other request
