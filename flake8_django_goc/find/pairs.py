@@ -495,7 +495,8 @@ class _Finder:
             return None
         other = stmt.orelse if missing == "body" else stmt.body
         fresh.refuses = _raises(other)
-        return _after_miss(fresh, _exits(other), body_built if missing == "body" else else_built)
+        branch = body_built if missing == "body" else else_built
+        return _after_miss(fresh, _exits(other), branch, self.built[-1] if self.built else {})
 
     def try_statement(
         self, stmt: ast.Try, ctx: _Context, pending: _Pending | None
@@ -527,7 +528,8 @@ class _Finder:
             others = [h for h in stmt.handlers if h is not handler]
             found_exits = _exits(stmt.body) or _exits(stmt.orelse)  # `else: return`
             exits = found_exits and all(_exits(h.body) for h in others)
-            after = _after_miss(handler_pending, exits, built) or after
+            before = self.built[-1] if self.built else {}
+            after = _after_miss(handler_pending, exits, built, before) or after
         self.block(stmt.orelse, ctx.copy(), pending)
         self.block(stmt.finalbody, ctx.copy(), pending)
         if check is not None:
@@ -764,13 +766,18 @@ def _exits(body: list[ast.stmt]) -> bool:
     return False
 
 
-def _after_miss(pending: _Pending, others_exit: bool, built: Built) -> _After | None:
+def _after_miss(pending: _Pending, others_exit: bool, built: Built, before: Built) -> _After | None:
     """What the missing path leaves for the rest of the block: every statement there when the
-    other paths exit; else only the save() of an instance it built and did not save."""
+    other paths exit; else only the save() of an instance it built (not one ``before`` the
+    branch) and did not save."""
     if others_exit:
         after = _Pending(pending.check, changed=pending.changed, refuses=pending.refuses)
         return _After(after, built)
-    made = [n for n, (constructor, _) in built.items() if constructor is not None]
+    made = [
+        n
+        for n, (constructor, _) in built.items()
+        if constructor is not None and before.get(n, (None, []))[0] is not constructor
+    ]
     if len(made) != 1:
         return None
     return _After(_Pending(pending.check, changed=pending.changed, only=made[0]), built)

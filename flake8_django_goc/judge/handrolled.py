@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -717,6 +718,8 @@ def _asks_for_a_duplicate(target: Target, call: CallSite, schema: Schema) -> boo
             ):
                 return False
         elif chain_filter.method == "filter":
+            if any(_points_at_self(v) for v in chain_filter.args.positional):
+                return False  # `filter(Q(version_added=self) | Q(version_removed=self))`
             if chain_filter.implicit is None:
                 named.extend(chain_filter.args.kwargs)
         else:
@@ -731,6 +734,13 @@ def _asks_for_a_duplicate(target: Target, call: CallSite, schema: Schema) -> boo
         and not (of_self and v.is_literal and isinstance(v.literal, bool))
         for k, v in named
     )
+
+
+def _points_at_self(value: Value) -> bool:
+    """A ``Q`` whose every comparison is with ``self``: the rows related to the instance whose
+    method this is, as ``filter(parent=self)``."""
+    compared = re.findall(r"=\s*([\w.]+)", value.code)
+    return bool(compared) and value.code.lstrip("(~").startswith("Q(") and set(compared) == {"self"}
 
 
 def _names_the_pk(model: ModelFacts, key: str) -> bool:
