@@ -422,6 +422,8 @@ class _Finder:
     def statement(
         self, stmt: ast.stmt, ctx: _Context, pending: _Pending | None, names: dict[str, Check]
     ) -> _After | None:
+        if isinstance(stmt, _SIMPLE) and stmt.value is not None:
+            self.expression_pairs(stmt.value, ctx, names)
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             source = stmt.value
@@ -461,6 +463,30 @@ class _Finder:
             if isinstance(children, list) and not isinstance(stmt, ast.ClassDef):
                 self.block(children, ctx.copy(), pending)
         return None
+
+    def expression_pairs(self, value: ast.expr, ctx: _Context, names: dict[str, Check]) -> None:
+        """A check and a create in one expression: ``qs.first() or M.objects.create(...)``,
+        ``qs.get() if qs.exists() else M.objects.create(...)``."""
+        for node in _walk_here(value):
+            missing: list[ast.expr] = []
+            check: Check | None = None
+            if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+                first = node.values[0]
+                check = names.get(first.id) if isinstance(first, ast.Name) else None
+                check = check or _check_of(first, self.dicts)
+                if check is not None:
+                    missing = node.values[1:]  # evaluated only when the check found nothing
+            elif isinstance(node, ast.IfExp):
+                found = _if_check(node.test, names, self.dicts)
+                if found is not None and found[1] is not None:
+                    check = found[0]
+                    missing = [node.body if found[1] == "body" else node.orelse]
+            for operand in missing:
+                assert check is not None
+                pending = _Pending(check)
+                self.find_create(ast.Expr(value=operand), ctx, pending, {})
+                if pending.done:
+                    break
 
     def if_statement(
         self, stmt: ast.If, ctx: _Context, pending: _Pending | None, names: dict[str, Check]
@@ -708,6 +734,8 @@ class _Finder:
                     )
 
 
+# Statements whose value may hold a check and a create in one expression.
+_SIMPLE = (ast.Expr, ast.Assign, ast.AnnAssign, ast.Return)
 # `cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])`: a lock the code takes by hand.
 _ADVISORY = "pg_advisory"
 # Queryset methods that return a queryset without running it.
@@ -1021,7 +1049,8 @@ class Hot:
         "len(",
         *_OTHER_CHECKS,
     )
-    BRANCH = ("if ", "except")  # every shape branches; a test that creates and asserts does not
+    # every shape branches (`qs.first() or create()` too); a test that creates and asserts does not
+    BRANCH = ("if ", "except", " or ")
 
     def __init__(self, source: str) -> None:
         self.source = source
