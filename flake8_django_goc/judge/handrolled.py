@@ -303,9 +303,7 @@ def _judge_pair_on(
 ) -> Finding | None:
     check = pair.check
     (check_target, check_call), (create_target, create_call) = checked, created
-    model = create_target.model
-    if _label(check_target.model) != _label(model):
-        return None  # a check on one model, a create of another
+    model = create_target.model  # the check's too: _judge_pair pairs targets of one model
     if check.owner is not None:
         items = _one_to_one(check, check_target.model, scope, target_of)
     else:
@@ -361,7 +359,7 @@ def _judge_pair_on(
             return None  # the hidden values may fill a unique set (`id: 1`): DGC009, not DGC008
         collides = _collides_anyway(model, written, looked)
         if collides is not None:  # both INSERTs fill another unique set alike: no twin
-            return _collision(pair, head, where, collides, _handled(pair.handling))
+            return _collision(pair, head, where, collides)
         return _uncovered_pair(pair, head, where, model, fields, found)
     handling = pair.handling
     handled = _handled(handling)
@@ -521,12 +519,10 @@ def _collides_anyway(
     )
 
 
-def _collision(
-    pair: Pair, head: str, where: str, unique_set: UniqueSet, handled: bool
-) -> Finding | None:
+def _collision(pair: Pair, head: str, where: str, unique_set: UniqueSet) -> Finding | None:
     """DGC009 for a race the check does not cover but another unique set ends in an
     IntegrityError: every such INSERT writes the same values into it."""
-    if handled:
+    if _handled(pair.handling):
         return None
     return Finding(
         DGC009,
@@ -557,7 +553,7 @@ def _never_stopped(
         return None
     collides = _collides_anyway(model, written, looked)
     if collides is not None:
-        return _collision(pair, head, where, collides, _handled(pair.handling))
+        return _collision(pair, head, where, collides)
     if _may_collide(model, written):
         return None
     label = _label(model)

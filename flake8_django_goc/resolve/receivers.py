@@ -225,7 +225,7 @@ def resolve(call: CallSite, ctx: ModuleContext, schema: Schema) -> Resolution:
 def _expand_first_name(call: CallSite) -> tuple[Step, ...] | None:
     """The receiver with its first name replaced by the chain the function last bound to it."""
     head = call.receiver[0] if call.receiver else None
-    function = next((f for f in reversed(call.scope) if f.kind == "function"), None)
+    function = _innermost_function(call.scope)
     if head is None or head.kind != "name" or function is None:
         return None
     binding = function.lookup(head.name, call.order)
@@ -848,6 +848,10 @@ def _expression_steps(code: str) -> tuple[Step, ...] | None:
     return expression_steps(node)
 
 
+def _innermost_function(scope: tuple[Frame, ...]) -> Frame | None:
+    return next((f for f in reversed(scope) if f.kind == "function"), None)
+
+
 def _steps_code(steps: tuple[Step, ...]) -> str | None:
     """Source text of a plain ``name.attr.attr`` prefix."""
     if not steps or any(s.kind not in ("name", "attr") for s in steps):
@@ -921,7 +925,7 @@ def constant_args(
     name last bound to one before ``order`` (``done = Order.Status.DONE``)."""
     if not schema.constants or not args.kwargs:
         return args
-    function = next((f for f in reversed(scope) if f.kind == "function"), None)
+    function = _innermost_function(scope)
 
     def value(v: Value) -> Value:
         if v.items is not None:
@@ -930,11 +934,9 @@ def constant_args(
         if v.is_literal:
             return v
         code = v.code
-        if code.isidentifier() and function is not None:
-            binding = function.lookup(code, order)
-            bound = _steps_code(binding.value) if binding and binding.value else None
-            if bound is not None and binding is not None and binding.index is None:
-                code = bound if binding.kind == "assign" else code
+        binding = function.lookup(code, order) if function and code.isidentifier() else None
+        if binding and binding.kind == "assign" and binding.index is None and binding.value:
+            code = _steps_code(binding.value) or code  # `done = Order.Status.DONE`
         if not _DOTTED.fullmatch(code):
             return v
         literal = constant(code, ctx, schema)
@@ -949,7 +951,7 @@ def with_known_values(call: CallSite, ctx: ModuleContext, schema: Schema) -> Cal
     and values known never to be NULL marked (a model instance such as ``self`` in a model, or a
     non-null field read from one, ``billing.workspace_id``)."""
     args = call.args
-    function = next((f for f in reversed(call.scope) if f.kind == "function"), None)
+    function = _innermost_function(call.scope)
     if args.star_kwargs and function is not None:
         kwargs, opaque, changed, maybe = list(args.kwargs), [], [], []
         for value in args.star_kwargs:
